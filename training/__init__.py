@@ -1,0 +1,95 @@
+"""Aula Consular: trafficking-in-persons training for consular staff of the CRM ministries."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from training.config import load_settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings read from the environment."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(load_settings(os.environ, Path(app.instance_path)))
+    if config:
+        app.config.from_mapping(config)
+
+    if app.config["TRUSTED_PROXIES"]:
+        count = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+
+    from training import errors, i18n, security
+
+    errors.register_error_handlers(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    # Import every model so that metadata (and Alembic) know the whole schema.
+    from training import (
+        database_events,
+        models,  # noqa: F401
+    )
+    from training.accounts import authentication
+    from training.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database_events.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login_manager.init_app(app)
+    authentication.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_locale_selector)
+    limiter.init_app(app)
+    api.init_app(app, spec_kwargs={"servers": [{"url": "/"}]})
+    if not app.config["REDIS_URL"] and app.config["TRAINING_ENV"] == "production":
+        app.logger.warning(
+            "REDIS_URL is not set: rate limits are counted per worker process, not shared"
+        )
+
+
+def _locale_selector() -> str:
+    from training.i18n import select_locale
+
+    return select_locale()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from training.accounts import api as accounts_api
+    from training.accounts import views as accounts_views
+    from training.extensions import api, csrf
+    from training.system import api as system_api
+    from training.system import views as system_views
+
+    app.register_blueprint(system_views.blueprint)
+    app.register_blueprint(accounts_views.blueprint)
+    for api_blueprint in (accounts_api.blp, system_api.blp):
+        api.register_blueprint(api_blueprint)
+        # The API checks CSRF itself, only for session-authenticated calls.
+        csrf.exempt(api_blueprint)
+
+
+def _register_commands(app: Flask) -> None:
+    from training.accounts.cli import users_cli
+    from training.mail.cli import mail_cli
+    from training.ministries.cli import ministries_cli
+    from training.system.cli import demo
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(ministries_cli)
+    app.cli.add_command(mail_cli)
+    app.cli.add_command(demo)

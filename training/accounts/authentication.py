@@ -1,0 +1,71 @@
+"""How a request says who it is: the session cookie for pages, a bearer token for scripts.
+
+Bearer tokens are read only under ``/api/``. A request to the API that is authenticated
+by the session cookie must carry the CSRF token on unsafe methods, exactly like a form.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from training.accounts import services
+from training.accounts.models import User
+from training.database import utcnow
+from training.errors import Unauthenticated, wants_json
+from training.extensions import csrf, login_manager
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def _load_from_request(req: object) -> User | None:
+    if not request.path.startswith("/api/"):
+        return None
+    token = bearer_token()
+    if token is None:
+        return None
+    record = services.token_record(token)
+    if record is None:
+        return None
+    # Touch at most once a minute, so that reads do not turn into writes.
+    now = utcnow()
+    if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
+        record.last_used_at = now
+        g.token_touched = True
+    g.api_token = record
+    return record.user
+
+
+def _unauthorized() -> Response:
+    if wants_json():
+        raise Unauthenticated()
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def _api_csrf() -> None:
+    """Session-authenticated unsafe API calls need the CSRF token; token calls do not."""
+    if not request.path.startswith("/api/") or request.method in SAFE_METHODS:
+        return
+    if request.headers.get("Authorization"):
+        return
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        csrf.protect()
+
+
+def init_app(app: Flask) -> None:
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "accounts.login"
+    login_manager.user_loader(services.load_session_user)
+    login_manager.request_loader(_load_from_request)
+    login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_api_csrf)

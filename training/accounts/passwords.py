@@ -1,0 +1,68 @@
+"""Password hashing (Argon2id) and the password rules."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+from importlib import resources
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
+
+# argon2-cffi's defaults follow RFC 9106's second recommended profile (Argon2id).
+_hasher = PasswordHasher()
+
+# Verifying against this hash when the account does not exist keeps the response
+# time the same for unknown e-mails and wrong passwords.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-used-only-for-timing")
+
+MIN_LENGTH = 12
+MAX_LENGTH = 256
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches; safe to call with no hash (unknown user)."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    text = (
+        resources.files("training.accounts")
+        .joinpath("common_passwords.txt")
+        .read_text(encoding="utf-8")
+    )
+    return frozenset(
+        line.strip().casefold() for line in text.splitlines() if line and not line.startswith("#")
+    )
+
+
+def password_problems(password: str, *, email: str = "", full_name: str = "") -> list[str]:
+    """Every rule ``password`` breaks, as sentences for the person choosing it."""
+    problems: list[str] = []
+    normalized = unicodedata.normalize("NFKC", password)
+    if len(normalized) < MIN_LENGTH:
+        problems.append(_("La contraseña debe tener al menos %(n)d caracteres.", n=MIN_LENGTH))
+    if len(normalized) > MAX_LENGTH:
+        problems.append(_("La contraseña no puede tener más de %(n)d caracteres.", n=MAX_LENGTH))
+    folded = normalized.casefold()
+    if folded in common_passwords() or len(set(folded)) <= 2:
+        problems.append(_("Esa contraseña es demasiado común. Elija otra."))
+    local_part = email.split("@", 1)[0].casefold()
+    if len(local_part) >= 4 and local_part in folded:
+        problems.append(_("La contraseña no puede contener su dirección de correo."))
+    if "\x00" in password:
+        problems.append(_("La contraseña contiene caracteres no permitidos."))
+    return problems

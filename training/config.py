@@ -1,0 +1,143 @@
+"""Settings read from environment variables, with safe defaults.
+
+Every variable is documented in the README. ``load_settings`` is pure: it takes the
+environment as a mapping and the instance folder, and returns a dict for
+``app.config.from_mapping``; the only side effect is creating the development secret
+key file the first time it is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+LANGUAGES = ("es", "en", "fr")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not allow the application to start safely."""
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """Return the key kept under ``instance/``, creating it (mode 0600) the first time."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="ascii").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def database_url(environ: Mapping[str, str], instance_path: Path) -> str:
+    url = environ.get("DATABASE_URL", "").strip()
+    if url:
+        # Hosting platforms still hand out the pre-SQLAlchemy-1.4 scheme.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    return f"sqlite:///{instance_path / 'aula_consular.sqlite3'}"
+
+
+def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
+    """Build the Flask configuration from ``environ``."""
+    env = environ.get("TRAINING_ENV", "development").strip() or "development"
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"TRAINING_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}"
+        )
+    production = env == "production"
+
+    secret_key = environ.get("SECRET_KEY", "").strip()
+    if not secret_key:
+        if production:
+            raise ConfigurationError("SECRET_KEY must be set when TRAINING_ENV=production")
+        secret_key = (
+            secrets.token_urlsafe(32)
+            if env == "testing"
+            else _development_secret_key(instance_path)
+        )
+    elif production and len(secret_key) < 32:
+        raise ConfigurationError("SECRET_KEY must be at least 32 characters long in production")
+
+    default_language = environ.get("DEFAULT_LANGUAGE", "es").strip() or "es"
+    if default_language not in LANGUAGES:
+        raise ConfigurationError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+
+    redis_url = environ.get("REDIS_URL", "").strip() or None
+    url = database_url(environ, instance_path)
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        engine_options["connect_args"] = {"connect_timeout": 5}
+
+    return {
+        "TRAINING_ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "REDIS_URL": redis_url,
+        "DEFAULT_LANGUAGE": default_language,
+        "BABEL_DEFAULT_LOCALE": default_language,
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
+        "LANGUAGES": LANGUAGES,
+        # Public address used in e-mails and QR codes (no trailing slash).
+        "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "TRUSTED_PROXIES": int(environ.get("TRUSTED_PROXIES", "0") or 0),
+        # Sessions and cookies.
+        "SESSION_COOKIE_NAME": "aula_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "HSTS_ENABLED": production,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        # Request sizes: pages may upload files; JSON bodies stay small.
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "API_MAX_BODY_BYTES": 256 * 1024,
+        # Accounts.
+        "PASSWORD_MIN_LENGTH": 12,
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        "API_TOKEN_LIFETIME": timedelta(days=30),
+        "LOGIN_LIMIT_PER_ACCOUNT": environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": environ.get("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        # Rate limits are shared between workers through Redis when there is one.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "aula",
+        "RATELIMIT_ENABLED": _flag(environ.get("RATELIMIT_ENABLED"), True),
+        # Mail: SMTP when MAIL_SERVER is set, otherwise the outbox table.
+        "MAIL_SERVER": environ.get("MAIL_SERVER", "").strip() or None,
+        "MAIL_PORT": int(environ.get("MAIL_PORT", "587") or 587),
+        "MAIL_USERNAME": environ.get("MAIL_USERNAME", "").strip() or None,
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag(environ.get("MAIL_USE_TLS"), True),
+        "MAIL_USE_SSL": _flag(environ.get("MAIL_USE_SSL"), False),
+        "MAIL_SENDER": environ.get("MAIL_SENDER", "Aula Consular <no-reply@localhost>"),
+        "MAIL_TIMEOUT": 10,
+        # OpenAPI (flask-smorest).
+        "API_TITLE": "Aula Consular API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "CONTENT_PATH": environ.get("CONTENT_PATH", "content/manual_modules"),
+    }

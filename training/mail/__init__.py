@@ -1,0 +1,1 @@
+"""Outgoing mail: SMTP when configured, and always a copy in the outbox table."""

@@ -1,0 +1,1 @@
+"""Ministries (the tenants) and their posts."""

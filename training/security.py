@@ -1,0 +1,82 @@
+"""Response headers and request hygiene that apply to every request."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from werkzeug.wrappers import Response
+
+from training.errors import Invalid
+from training.extensions import db
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def _set_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.path.startswith("/api/") and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    from flask import current_app
+
+    if current_app.config.get("HSTS_ENABLED"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def _has_nul(value: str) -> bool:
+    return "\x00" in value
+
+
+def _reject_nul_characters() -> None:
+    """NUL characters are never meaningful input, and PostgreSQL refuses them in text."""
+    if _has_nul(request.path) or any(_has_nul(v) for v in request.args.values()):
+        raise Invalid("NUL characters are not allowed.")
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        found = b"\x00" in raw or b"\\u0000" in raw
+    elif request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        found = any(_has_nul(value) for value in request.form.values())
+    else:
+        found = False
+    if found:
+        raise Invalid("NUL characters are not allowed.")
+
+
+def _limit_api_bodies() -> None:
+    if request.path.startswith("/api/"):
+        from flask import current_app
+
+        request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
+
+
+def _commit_token_touch(response: Response) -> Response:
+    if g.get("token_touched") and response.status_code < 400:
+        db.session.commit()
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_limit_api_bodies)
+    app.before_request(_reject_nul_characters)
+    app.after_request(_commit_token_touch)
+    app.after_request(_set_headers)

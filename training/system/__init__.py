@@ -1,0 +1,1 @@
+"""Cross-cutting pages and commands: dashboard, health, API docs, language, demo data."""
