@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -116,6 +117,8 @@ def error_response(
             mimetype="text/html",
         )
     response.status_code = status
+    if status == 401 and wants_json():
+        response.headers["WWW-Authenticate"] = "Bearer"
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -144,14 +147,24 @@ def handle_http_exception(error: HTTPException) -> Response:
     headers: dict[str, str] = {}
     if status == 405 and error.get_response().headers.get("Allow"):
         headers["Allow"] = error.get_response().headers["Allow"]
-    if status == 401 and wants_json():
-        headers["WWW-Authenticate"] = "Bearer"
     details = _http_details(error)
     if status == 429:
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
     return error_response(status, None, details, headers=headers)
+
+
+def handle_csrf_error(error: CSRFError) -> Response:
+    return error_response(
+        400,
+        str(
+            _l(
+                "El formulario caducó o no es válido. Vuelva a cargar la página e inténtelo otra vez."
+            )
+        ),
+        code="csrf_failed",
+    )
 
 
 def handle_unexpected(error: Exception) -> Response:
@@ -163,6 +176,7 @@ def handle_unexpected(error: Exception) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
 

@@ -26,8 +26,19 @@ def bearer_token() -> str | None:
     return value.strip()
 
 
+def _uses_bearer() -> bool:
+    return request.path.startswith("/api/") and "Authorization" in request.headers
+
+
+def _load_from_session(session_id: str) -> User | None:
+    # An API call that presents a token is judged by the token alone, cookie or not.
+    if _uses_bearer():
+        return None
+    return services.load_session_user(session_id)
+
+
 def _load_from_request(req: object) -> User | None:
-    if not request.path.startswith("/api/"):
+    if not _uses_bearer():
         return None
     token = bearer_token()
     if token is None:
@@ -65,7 +76,7 @@ def _api_csrf() -> None:
 def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.login_view = "accounts.login"
-    login_manager.user_loader(services.load_session_user)
+    login_manager.user_loader(_load_from_session)
     login_manager.request_loader(_load_from_request)
     login_manager.unauthorized_handler(_unauthorized)
     app.before_request(_api_csrf)

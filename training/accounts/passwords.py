@@ -8,33 +8,50 @@ from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from flask_babel import gettext as _
 
-# argon2-cffi's defaults follow RFC 9106's second recommended profile (Argon2id).
-_hasher = PasswordHasher()
 
-# Verifying against this hash when the account does not exist keeps the response
-# time the same for unknown e-mails and wrong passwords.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-used-only-for-timing")
+@cache
+def _hasher_for(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id with the configured cost (RFC 9106's second profile by default; the
+    test settings lower it so that a test suite does not spend minutes hashing)."""
+    config = current_app.config
+    return _hasher_for(
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"], config["ARGON2_PARALLELISM"]
+    )
+
+
+@cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    # Verifying against this hash when the account does not exist keeps the response
+    # time the same for unknown e-mails and wrong passwords.
+    return hasher.hash("not-a-real-password-used-only-for-timing")
+
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; safe to call with no hash (unknown user)."""
+    hasher = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
 
 
 @cache

@@ -1,0 +1,56 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Everything is installed from the lock files in requirements/ into .venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint typecheck pytest translations translations-update clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# One stamp per lock file: re-install only when the lock file changes.
+$(VENV)/.main-installed: requirements/main.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/main.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	touch $@ $(VENV)/.main-installed
+
+translations: $(VENV)/.main-installed
+	$(BIN)/pybabel compile --use-fuzzy -d training/translations >/dev/null
+
+# Refresh the template and the catalogues after changing text in the code.
+translations-update: $(VENV)/.main-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--omit-header -o training/translations/messages.pot training
+	$(BIN)/pybabel update -i training/translations/messages.pot -d training/translations \
+		--no-location --omit-header --no-fuzzy-matching
+
+run: $(VENV)/.main-installed translations
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy training
+
+pytest: $(VENV)/.dev-installed translations
+	$(BIN)/pytest --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	find training/translations -name '*.mo' -delete

@@ -1,0 +1,234 @@
+"""Fixtures: app, client, CLI runner, database, users of every role.
+
+The database is SQLite by default; set ``TRAINING_TEST_DATABASE_URL`` to run the same
+tests on PostgreSQL. The schema is built once per session with the real migrations;
+each test then starts from empty tables (a fresh copy of the migrated SQLite file, or
+PostgreSQL tables truncated after the test).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+os.environ["TRAINING_ENV"] = "testing"
+
+from training import create_app
+from training.extensions import db
+
+POSTGRES_URL = os.environ.get("TRAINING_TEST_DATABASE_URL", "").strip()
+PASSWORD = "correct horse battery staple"
+
+# Cheap hashing: the cost is a setting, and these tests are not about Argon2's strength.
+TEST_SETTINGS: dict[str, Any] = {
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 1024,
+    "ARGON2_PARALLELISM": 1,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "MAIL_SERVER": None,
+    "PUBLIC_BASE_URL": "https://aula.example.org",
+}
+
+
+def backend() -> str:
+    return "postgresql" if POSTGRES_URL else "sqlite"
+
+
+def _settings(url: str, **extra: Any) -> dict[str, Any]:
+    return {**TEST_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, **extra}
+
+
+def reset_postgres_schema(url: str, schema: str = "public") -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database: a SQLite file to copy, or the PostgreSQL test database."""
+    if POSTGRES_URL:
+        try:
+            reset_postgres_schema(POSTGRES_URL)
+        except Exception as error:  # pragma: no cover - CI must fail, never skip
+            pytest.exit(f"PostgreSQL at TRAINING_TEST_DATABASE_URL is unreachable: {error}", 3)
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.sqlite3'}"
+    app = create_app(_settings(url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _truncate_all(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> str:
+    if POSTGRES_URL:
+        return database_template
+    source = Path(database_template.removeprefix("sqlite:///"))
+    target = tmp_path / "test.sqlite3"
+    shutil.copyfile(source, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app_settings() -> dict[str, Any]:
+    """Override in a test module to change settings for its app."""
+    return {}
+
+
+class RequestClient(FlaskClient):
+    """A test client whose every request runs in an application context of its own.
+
+    The tests themselves run inside an app context (so that they can use the database);
+    without this, requests would share that context's ``g`` (and so Flask-Login's user)
+    and its database session, which a real server never does.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
+    application = create_app(_settings(database_url, **app_settings))
+    application.test_client_class = RequestClient
+    with application.app_context():
+        yield application
+        db.session.remove()
+    if POSTGRES_URL:
+        _truncate_all(application)
+    else:
+        with application.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+# --- Data -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ministries(app: Flask) -> dict[str, Any]:
+    from training.ministries.models import Ministry
+    from training.ministries.services import seed_ministries
+
+    seed_ministries()
+    db.session.commit()
+    return {m.code: m for m in db.session.scalars(db.select(Ministry))}
+
+
+@pytest.fixture
+def make_user(app: Flask, ministries: dict[str, Any]) -> Any:
+    from tests.factories import create_user
+
+    return create_user
+
+
+@pytest.fixture
+def learner(make_user: Any) -> Any:
+    return make_user(roles=["learner"], ministry="GT")
+
+
+@pytest.fixture
+def coordinator(make_user: Any) -> Any:
+    return make_user(roles=["coordinator", "learner"], ministry="GT")
+
+
+@pytest.fixture
+def issuer(make_user: Any) -> Any:
+    return make_user(roles=["issuer"], ministry="GT")
+
+
+@pytest.fixture
+def regional(make_user: Any) -> Any:
+    return make_user(roles=["regional"], ministry="CR")
+
+
+@pytest.fixture
+def admin(make_user: Any) -> Any:
+    return make_user(roles=["admin"], ministry="CR")
+
+
+@pytest.fixture
+def other_learner(make_user: Any) -> Any:
+    """A learner of another ministry (Mexico)."""
+    return make_user(roles=["learner"], ministry="MX")
+
+
+# --- Helpers ----------------------------------------------------------------------------
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF_PATTERN.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, user: Any, password: str = PASSWORD) -> Any:
+    token = csrf_token(client)
+    return client.post(
+        "/login", data={"email": user.email, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture
+def logged_in(client: FlaskClient) -> Any:
+    """``logged_in(user)`` signs ``user`` in on the test client and returns the client."""
+
+    def sign_in(user: Any) -> FlaskClient:
+        response = login(client, user)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def api_token(app: Flask) -> Any:
+    """``api_token(user)`` returns headers with a fresh bearer token for ``user``
+    (obtained on a client of its own, without a session cookie)."""
+
+    def issue(user: Any) -> dict[str, str]:
+        response = app.test_client().post(
+            "/api/v1/auth/tokens", json={"email": user.email, "password": PASSWORD}
+        )
+        assert response.status_code == 201, response.get_json()
+        return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    return issue
