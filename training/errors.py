@@ -155,16 +155,11 @@ def handle_http_exception(error: HTTPException) -> Response:
     return error_response(status, None, details, headers=headers)
 
 
+CSRF_MESSAGE = _l("El formulario caducó o no es válido. Recargue la página e inténtelo otra vez.")
+
+
 def handle_csrf_error(error: CSRFError) -> Response:
-    return error_response(
-        400,
-        str(
-            _l(
-                "El formulario caducó o no es válido. Vuelva a cargar la página e inténtelo otra vez."
-            )
-        ),
-        code="csrf_failed",
-    )
+    return error_response(400, str(CSRF_MESSAGE), code="csrf_failed")
 
 
 def handle_unexpected(error: Exception) -> Response:
