@@ -11,7 +11,8 @@ PORT ?= 5000
 .PHONY: run test lint typecheck pytest translations translations-update clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "Could not create a virtual environment: install python3-venv (apt-get install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # One stamp per lock file: re-install only when the lock file changes.
