@@ -81,8 +81,10 @@ def test_audit_log_is_append_only_in_the_database(migration_app: Flask) -> None:
     upgrade()
     with db.engine.begin() as connection:
         connection.execute(
-            text("INSERT INTO audit_event (occurred_at, action, details) "
-                 "VALUES (CURRENT_TIMESTAMP, 'test', '{}')")
+            text(
+                "INSERT INTO audit_event (occurred_at, action, details) "
+                "VALUES (CURRENT_TIMESTAMP, 'test', '{}')"
+            )
         )
     for statement in ("UPDATE audit_event SET action = 'changed'", "DELETE FROM audit_event"):
         with pytest.raises(Exception, match="append-only"), db.engine.begin() as connection:

@@ -85,11 +85,13 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from training.accounts.cli import users_cli
+    from training.catalog.cli import content_cli
     from training.mail.cli import mail_cli
     from training.ministries.cli import ministries_cli
     from training.system.cli import demo
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(content_cli)
     app.cli.add_command(ministries_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(demo)

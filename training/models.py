@@ -2,7 +2,33 @@
 
 from training.accounts.models import ApiToken, User, UserRole
 from training.audit.models import AuditEvent
+from training.catalog.models import (
+    Choice,
+    ContentAsset,
+    Lesson,
+    Module,
+    ModuleVersion,
+    Program,
+    ProgramModule,
+    Question,
+)
 from training.mail.models import OutboxMessage
 from training.ministries.models import Ministry, Post
 
-__all__ = ["ApiToken", "AuditEvent", "Ministry", "OutboxMessage", "Post", "User", "UserRole"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Choice",
+    "ContentAsset",
+    "Lesson",
+    "Ministry",
+    "Module",
+    "ModuleVersion",
+    "OutboxMessage",
+    "Post",
+    "Program",
+    "ProgramModule",
+    "Question",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,65 @@
+"""Content validation: every broken fixture is reported with its exact located message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.catalog.conftest import BROKEN, SHIPPED, overlay
+from training.catalog.content import load
+
+CASES = sorted(path.name for path in BROKEN.iterdir() if path.is_dir())
+
+
+def test_there_are_at_least_fifteen_broken_fixtures() -> None:
+    assert len(CASES) >= 15
+
+
+def test_the_small_valid_fixture_loads(content_dir: Path) -> None:
+    bundle, problems = load(Path("content"))
+    assert problems == []
+    assert bundle is not None
+    assert [module.slug for module in bundle.modules] == ["alfa", "beta"]
+    assert bundle.modules[1].lessons[2].kind == "case_study"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_content_is_reported_with_file_and_line(case: str, content_dir: Path) -> None:
+    overlay(BROKEN / case, content_dir)
+    bundle, problems = load(Path("content"))
+    expected = (BROKEN / case / "expected.txt").read_text(encoding="utf-8").splitlines()
+    assert bundle is None
+    assert [str(problem) for problem in problems] == expected
+
+
+def test_the_shipped_curriculum_is_valid() -> None:
+    bundle, problems = load(SHIPPED)
+    assert [str(problem) for problem in problems] == []
+    assert bundle is not None
+    assert len(bundle.modules) >= 10
+    for module in bundle.modules:
+        assert 3 <= len(module.lessons) <= 5, module.slug
+        assert len(module.quiz["questions"]) >= 12, module.slug
+        assert module.quiz["questions_per_attempt"] == 10
+        assert module.quiz["pass_mark"] == 80
+        assert [lesson.kind for lesson in module.lessons].count("case_study") == 1
+        assert set(module.job_aid_body) >= {"es", "en"}
+        for language in ("es", "en"):
+            words = sum(len(lesson.body[language].split()) for lesson in module.lessons)
+            assert words >= 1200, (module.slug, language, words)
+        for question in module.quiz["questions"]:
+            for choice in question["choices"]:
+                # Feedback says why, in more than a word or two.
+                assert len(choice["feedback"]["es"].split()) >= 4, (module.slug, question["id"])
+    program = bundle.program.data
+    assert program["title"]["es"] == "Programa de formación consular en trata de personas"
+    assert program["modules"] == [module.slug for module in bundle.modules]
+    assert program["hours"] == sum(module.data["hours"] for module in bundle.modules)
+    assert program["min_score"] == 80
+
+
+def test_a_missing_folder_is_a_located_problem(tmp_path: Path) -> None:
+    bundle, problems = load(tmp_path / "nowhere")
+    assert bundle is None
+    assert [problem.message for problem in problems] == ["content folder does not exist"]

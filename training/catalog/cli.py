@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from training.catalog import services
+from training.extensions import db
+
+content_cli = AppGroup("content", help="Check and load the course content.")
+
+
+def _root(path: str | None) -> Path:
+    if path:
+        return Path(path)
+    configured = Path(current_app.config["CONTENT_PATH"])
+    if configured.is_absolute():
+        return configured
+    return Path(current_app.root_path).parent / configured
+
+
+@content_cli.command("validate")
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+def validate(path: str | None) -> None:
+    """Check every content file under PATH (default: content/manual_modules).
+
+    Prints each problem as FILE:LINE: MESSAGE and exits with status 1 if there is any.
+    """
+    problems = services.validate(_root(path))
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        raise SystemExit(1)
+    click.echo("Content is valid.")
+
+
+@content_cli.command("sync")
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+def sync(path: str | None) -> None:
+    """Load the content under PATH into the database, in one transaction.
+
+    Changed modules get a new version; unchanged ones are left alone. Nothing is
+    written when any file has a problem (they are listed as by ``validate``).
+    """
+    try:
+        report = services.sync(_root(path))
+    except services.ContentInvalid as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(error.problems)} problem(s) found; nothing was loaded.", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    if not report.changed:
+        click.echo("Content is already up to date.")
+        return
+    for slug in report.created_modules:
+        click.echo(f"new module: {slug}")
+    for label in report.new_versions:
+        click.echo(f"new version: {label}")
+    for slug in report.retired:
+        click.echo(f"retired (no longer in the content): {slug}")
+    if report.program_changed:
+        click.echo("program updated")
