@@ -71,13 +71,23 @@ def _locale_selector() -> str:
 def _register_blueprints(app: Flask) -> None:
     from training.accounts import api as accounts_api
     from training.accounts import views as accounts_views
+    from training.catalog import api as catalog_api
     from training.extensions import api, csrf
+    from training.progress import api as progress_api
+    from training.quizzes import api as quizzes_api
     from training.system import api as system_api
     from training.system import views as system_views
 
     app.register_blueprint(system_views.blueprint)
     app.register_blueprint(accounts_views.blueprint)
-    for api_blueprint in (accounts_api.blp, system_api.blp):
+    api_blueprints = (
+        accounts_api.blp,
+        catalog_api.blp,
+        quizzes_api.blp,
+        progress_api.blp,
+        system_api.blp,
+    )
+    for api_blueprint in api_blueprints:
         api.register_blueprint(api_blueprint)
         # The API checks CSRF itself, only for session-authenticated calls.
         csrf.exempt(api_blueprint)

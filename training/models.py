@@ -14,19 +14,34 @@ from training.catalog.models import (
 )
 from training.mail.models import OutboxMessage
 from training.ministries.models import Ministry, Post
+from training.progress.models import (
+    LearningEvent,
+    LessonProgress,
+    ModuleProgress,
+    ProgramCompletion,
+)
+from training.quizzes.models import Attempt, AttemptAnswer, AttemptGrant, AttemptQuestion
 
 __all__ = [
     "ApiToken",
+    "Attempt",
+    "AttemptAnswer",
+    "AttemptGrant",
+    "AttemptQuestion",
     "AuditEvent",
     "Choice",
     "ContentAsset",
+    "LearningEvent",
     "Lesson",
+    "LessonProgress",
     "Ministry",
     "Module",
+    "ModuleProgress",
     "ModuleVersion",
     "OutboxMessage",
     "Post",
     "Program",
+    "ProgramCompletion",
     "ProgramModule",
     "Question",
     "User",

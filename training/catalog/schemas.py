@@ -175,3 +175,56 @@ class FrontMatterSchema(StrictSchema):
     def _title_not_blank(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data.get("title", "").strip():
             raise ValidationError("the title is empty", "title")
+
+
+# --- API --------------------------------------------------------------------------------
+
+
+class ModuleSummarySchema(Schema):
+    slug = fields.String(required=True)
+    title = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "Version number"})
+    status = fields.String(
+        required=True, metadata={"enum": ["not_started", "in_progress", "completed"]}
+    )
+    best_score = fields.Integer(allow_none=True)
+    locked = fields.Boolean(required=True)
+    lock_reason = fields.String(allow_none=True)
+
+
+class ModuleListSchema(Schema):
+    items = fields.List(fields.Nested(ModuleSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class LessonSummarySchema(Schema):
+    number = fields.Integer(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True)
+    read = fields.Boolean(required=True)
+
+
+class QuizRulesSchema(Schema):
+    pass_mark = fields.Integer(required=True)
+    max_attempts = fields.Integer(required=True)
+    attempts_left = fields.Integer(required=True)
+    time_limit_s = fields.Integer(allow_none=True)
+    questions_per_attempt = fields.Integer(required=True)
+
+
+class ModuleDetailSchema(ModuleSummarySchema):
+    summary = fields.String()
+    objectives = fields.List(fields.String())
+    hours = fields.Integer()
+    lessons = fields.List(fields.Nested(LessonSummarySchema))
+    quiz = fields.Nested(QuizRulesSchema)
+
+
+class LessonSchema(Schema):
+    number = fields.Integer(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True)
+    html = fields.String(required=True, metadata={"description": "Sanitised HTML"})
+    read = fields.Boolean()

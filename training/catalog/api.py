@@ -1,0 +1,111 @@
+"""The learner's catalogue as JSON: modules, lessons, reading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from training import authz
+from training.catalog import schemas
+from training.catalog.models import Lesson, in_language
+from training.extensions import db
+from training.i18n import current_language
+from training.progress import services as progress
+
+blp = Blueprint(
+    "catalog_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Modules and lessons, as the signed-in learner sees them.",
+)
+
+
+def module_summary(view: progress.ModuleView, language: str) -> dict[str, Any]:
+    return {
+        "slug": view.slug,
+        "title": in_language(view.version.title, language),
+        "version": view.version.number,
+        "status": view.status,
+        "best_score": view.best_score,
+        "locked": view.locked,
+        "lock_reason": view.lock_reason(language),
+    }
+
+
+def lesson_data(lesson: Lesson, language: str, read: bool) -> dict[str, Any]:
+    return {
+        "number": lesson.number,
+        "title": in_language(lesson.title, language),
+        "kind": lesson.kind,
+        "read": read,
+    }
+
+
+@blp.route("/modules")
+class Modules(MethodView):
+    @blp.response(200, schemas.ModuleListSchema)
+    @authz.permission_required(authz.Permission.learn)
+    def get(self) -> dict[str, Any]:
+        """Every module with the learner's status, best score and lock."""
+        language = current_language()
+        items = [module_summary(view, language) for view in progress.module_views(authz.actor())]
+        return {"items": items, "total": len(items), "page": 1, "per_page": len(items)}
+
+
+@blp.route("/modules/<slug>")
+class ModuleDetail(MethodView):
+    @blp.response(200, schemas.ModuleDetailSchema)
+    @blp.alt_response(404, description="No such module.")
+    @authz.permission_required(authz.Permission.learn)
+    def get(self, slug: str) -> dict[str, Any]:
+        """A module: objectives, lessons (read or not) and quiz rules."""
+        user = authz.actor()
+        language = current_language()
+        view = progress.module_view(user, slug)
+        read = progress.read_lesson_numbers(user, view.version)
+        version = view.version
+        return {
+            **module_summary(view, language),
+            "summary": in_language(version.summary, language),
+            "objectives": version.objectives.get(language) or version.objectives["es"],
+            "hours": version.hours,
+            "lessons": [
+                lesson_data(item, language, item.number in read) for item in version.lessons
+            ],
+            "quiz": {
+                "pass_mark": version.pass_mark,
+                "max_attempts": view.attempts_allowed,
+                "attempts_left": view.attempts_left,
+                "time_limit_s": version.time_limit_s,
+                "questions_per_attempt": version.questions_per_attempt,
+            },
+        }
+
+
+@blp.route("/modules/<slug>/lessons/<number>")
+class LessonDetail(MethodView):
+    @blp.response(200, schemas.LessonSchema)
+    @blp.alt_response(404, description="No such module or lesson.")
+    @authz.permission_required(authz.Permission.learn)
+    def get(self, slug: str, number: str) -> dict[str, Any]:
+        """A lesson's sanitised HTML, in the requested language."""
+        user = authz.actor()
+        language = current_language()
+        view = progress.module_view(user, slug)
+        lesson = progress.lesson(view, number)
+        read = lesson.number in progress.read_lesson_numbers(user, view.version)
+        return {**lesson_data(lesson, language, read), "html": in_language(lesson.html, language)}
+
+
+@blp.route("/modules/<slug>/lessons/<number>/read")
+class LessonRead(MethodView):
+    @blp.response(200, schemas.LessonSummarySchema)
+    @blp.alt_response(404, description="No such module or lesson.")
+    @authz.permission_required(authz.Permission.learn)
+    def post(self, slug: str, number: str) -> dict[str, Any]:
+        """Mark the lesson read. Idempotent."""
+        _view, lesson, _new = progress.mark_lesson_read(authz.actor(), slug, number)
+        db.session.commit()
+        return lesson_data(lesson, current_language(), True)

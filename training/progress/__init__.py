@@ -1,0 +1,1 @@
+"""Learning progress per lesson, module and program, and the learning event log (xAPI)."""

@@ -1,0 +1,502 @@
+"""Progress: which version each learner uses, what they have read and passed, what is
+locked, and the learning event log.
+
+Each function that builds a page's data runs a fixed number of queries, whatever the
+number of modules, attempts or events (the tests count them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from training import authz, signals
+from training.accounts.models import User
+from training.catalog.models import Lesson, Module, ModuleVersion, Program, in_language
+from training.database import utcnow
+from training.errors import NotFound
+from training.extensions import db
+from training.progress.models import (
+    LearningEvent,
+    LessonProgress,
+    ModuleProgress,
+    ProgramCompletion,
+)
+from training.quizzes.models import IN_PROGRESS, Attempt, AttemptGrant
+
+
+@dataclass
+class ModuleView:
+    """A module as one learner sees it."""
+
+    module: Module
+    version: ModuleVersion
+    progress: ModuleProgress | None
+    attempts_used: int = 0
+    attempts_allowed: int = 0
+    attempt_in_progress: int | None = None
+    missing_prerequisites: list[ModuleVersion] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return self.module.slug
+
+    @property
+    def status(self) -> str:
+        if self.progress is None:
+            return "in_progress" if self.attempts_used else "not_started"
+        return self.progress.status
+
+    @property
+    def best_score(self) -> int | None:
+        return self.progress.best_score if self.progress else None
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.missing_prerequisites)
+
+    @property
+    def attempts_left(self) -> int:
+        return max(0, self.attempts_allowed - self.attempts_used)
+
+    def lock_reason(self, language: str) -> str | None:
+        if not self.missing_prerequisites:
+            return None
+        titles = ", ".join(in_language(v.title, language) for v in self.missing_prerequisites)
+        return _("Complete primero: %(modules)s", modules=titles)
+
+
+def _learner(actor: Any) -> User:
+    return authz.require(actor, authz.Permission.learn)
+
+
+def _progress_rows(user: User) -> tuple[dict[int, ModuleProgress], set[int]]:
+    """The learner's newest progress row per module (the version they are on), and the
+    modules they completed in any version."""
+    rows = db.session.scalars(
+        select(ModuleProgress)
+        .where(ModuleProgress.user_id == user.id)
+        .order_by(ModuleProgress.module_id, ModuleProgress.started_at, ModuleProgress.id)
+    ).all()
+    latest = {row.module_id: row for row in rows}
+    return latest, {row.module_id for row in rows if row.completed_at is not None}
+
+
+def _attempt_counts(user: User) -> dict[int, tuple[int, int | None]]:
+    rows = db.session.execute(
+        select(
+            Attempt.module_id,
+            func.count(Attempt.id),
+            func.max(case((Attempt.status == IN_PROGRESS, Attempt.id), else_=None)),
+        )
+        .where(Attempt.user_id == user.id)
+        .group_by(Attempt.module_id)
+    ).all()
+    return {module_id: (count, in_progress) for module_id, count, in_progress in rows}
+
+
+def _grants(user: User) -> dict[int, int]:
+    rows = db.session.execute(
+        select(AttemptGrant.module_id, func.sum(AttemptGrant.extra))
+        .where(AttemptGrant.user_id == user.id)
+        .group_by(AttemptGrant.module_id)
+    ).all()
+    return {module_id: int(total or 0) for module_id, total in rows}
+
+
+def module_views(actor: Any, slugs: Iterable[str] | None = None) -> list[ModuleView]:
+    """Every active module (or those named) as the learner sees it, in catalogue order."""
+    user = _learner(actor)
+    statement = (
+        select(Module)
+        .where(Module.active.is_(True), Module.current_version_id.is_not(None))
+        .options(joinedload(Module.current_version))
+    )
+    modules = list(db.session.scalars(statement).unique())
+    progress, completed = _progress_rows(user)
+    pinned_ids = {
+        row.module_version_id
+        for row in progress.values()
+        if row.module_version_id not in {m.current_version_id for m in modules}
+    }
+    pinned = (
+        {
+            version.id: version
+            for version in db.session.scalars(
+                select(ModuleVersion).where(ModuleVersion.id.in_(pinned_ids))
+            )
+        }
+        if pinned_ids
+        else {}
+    )
+    attempts = _attempt_counts(user)
+    grants = _grants(user)
+    by_slug = {module.slug: module for module in modules}
+
+    views = []
+    for module in modules:
+        row = progress.get(module.id)
+        version = (
+            pinned.get(row.module_version_id, module.current_version)
+            if row is not None
+            else module.current_version
+        )
+        assert version is not None
+        used, in_progress = attempts.get(module.id, (0, None))
+        missing = [
+            by_slug[slug].current_version
+            for slug in version.prerequisites
+            if slug in by_slug and by_slug[slug].id not in completed
+        ]
+        views.append(
+            ModuleView(
+                module=module,
+                version=version,
+                progress=row,
+                attempts_used=used,
+                attempts_allowed=version.max_attempts + grants.get(module.id, 0),
+                attempt_in_progress=in_progress,
+                missing_prerequisites=[v for v in missing if v is not None],
+            )
+        )
+    views.sort(key=lambda view: (view.version.position, view.slug))
+    if slugs is not None:
+        wanted = set(slugs)
+        views = [view for view in views if view.slug in wanted]
+    return views
+
+
+def module_view(actor: Any, slug: str) -> ModuleView:
+    """One module for the learner, 404 when there is no such active module."""
+    if not isinstance(slug, str) or len(slug) > 60:
+        raise NotFound()
+    views = module_views(actor, [slug])
+    if not views:
+        raise NotFound(_("No existe ese módulo."))
+    return views[0]
+
+
+def read_lesson_numbers(actor: Any, version: ModuleVersion) -> set[int]:
+    user = _learner(actor)
+    return set(
+        db.session.scalars(
+            select(Lesson.number)
+            .join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
+            .where(LessonProgress.user_id == user.id, Lesson.module_version_id == version.id)
+        )
+    )
+
+
+def lesson(view: ModuleView, number: Any) -> Lesson:
+    """Lesson ``number`` of the learner's version of the module, or NotFound."""
+    if isinstance(number, str) and number.isdigit() and len(number) <= 3:
+        number = int(number)
+    if isinstance(number, int) and not isinstance(number, bool):
+        for item in view.version.lessons:
+            if item.number == number:
+                return item
+    raise NotFound(_("No existe esa lección."))
+
+
+def start_module(user: User, view: ModuleView) -> ModuleProgress:
+    """Pin the learner to the version they see now (idempotent, safe under races)."""
+    if view.progress is not None and view.progress.module_version_id == view.version.id:
+        return view.progress
+    row = ModuleProgress(
+        user_id=user.id,
+        ministry_id=user.ministry_id,
+        module_id=view.module.id,
+        module_version_id=view.version.id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        row = db.session.scalars(
+            select(ModuleProgress).where(
+                ModuleProgress.user_id == user.id,
+                ModuleProgress.module_version_id == view.version.id,
+            )
+        ).one()
+    view.progress = row
+    return row
+
+
+def mark_lesson_read(actor: Any, slug: str, number: Any) -> tuple[ModuleView, Lesson, bool]:
+    """Record that the learner read a lesson. Idempotent: (view, lesson, newly read)."""
+    user = _learner(actor)
+    view = module_view(user, slug)
+    item = lesson(view, number)
+    progress = start_module(user, view)
+    exists = db.session.scalar(
+        select(LessonProgress.id).where(
+            LessonProgress.user_id == user.id, LessonProgress.lesson_id == item.id
+        )
+    )
+    if exists:
+        return view, item, False
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                LessonProgress(
+                    user_id=user.id, lesson_id=item.id, module_version_id=view.version.id
+                )
+            )
+    except IntegrityError:
+        return view, item, False  # the same learner, in another tab, at the same instant
+    progress.lessons_read = (
+        db.session.scalar(
+            select(func.count(LessonProgress.id)).where(
+                LessonProgress.user_id == user.id,
+                LessonProgress.module_version_id == view.version.id,
+            )
+        )
+        or 0
+    )
+    record_event(
+        user,
+        "experienced",
+        "lesson",
+        f"{view.slug}/{item.number}",
+        item.title,
+        module_version_id=view.version.id,
+    )
+    signals.lesson_read.send(__name__, user=user, lesson=item)
+    _check_module_completed(user, view)
+    db.session.flush()
+    return view, item, True
+
+
+def record_attempt(user: User, attempt: Attempt) -> None:
+    """Fold a graded attempt into the learner's progress (receiver of attempt_submitted)."""
+    version = attempt.module_version
+    progress = db.session.scalars(
+        select(ModuleProgress).where(
+            ModuleProgress.user_id == user.id, ModuleProgress.module_version_id == version.id
+        )
+    ).one_or_none()
+    if progress is None:
+        progress = ModuleProgress(
+            user_id=user.id,
+            ministry_id=user.ministry_id,
+            module_id=version.module_id,
+            module_version_id=version.id,
+        )
+        db.session.add(progress)
+    if attempt.score is not None and (
+        progress.best_score is None or attempt.score > progress.best_score
+    ):
+        progress.best_score = attempt.score
+    if attempt.passed and progress.passed_at is None:
+        progress.passed_at = attempt.submitted_at or utcnow()
+    for answer in attempt.answers:
+        item = next(i for i in attempt.items if i.question_id == answer.question_id)
+        record_event(
+            user,
+            "answered",
+            "question",
+            f"{version.module.slug}/{item.question.key}",
+            item.question.text,
+            module_version_id=version.id,
+            attempt_id=attempt.id,
+            result={
+                "success": bool(answer.correct),
+                "score": {
+                    "scaled": round(answer.credit or 0.0, 4),
+                    "raw": round(answer.credit or 0.0, 4),
+                    "min": 0,
+                    "max": 1,
+                },
+            },
+        )
+    record_event(
+        user,
+        "passed" if attempt.passed else "failed",
+        "module",
+        version.module.slug,
+        version.title,
+        module_version_id=version.id,
+        attempt_id=attempt.id,
+        result={
+            "success": bool(attempt.passed),
+            "score": {
+                "scaled": (attempt.score or 0) / 100,
+                "raw": attempt.score or 0,
+                "min": 0,
+                "max": 100,
+            },
+        },
+    )
+    db.session.flush()
+    view = ModuleView(module=version.module, version=version, progress=progress)
+    _check_module_completed(user, view)
+
+
+def _check_module_completed(user: User, view: ModuleView) -> None:
+    progress = view.progress
+    if progress is None or progress.completed_at is not None or progress.passed_at is None:
+        return
+    if progress.lessons_read < len(view.version.lessons):
+        return
+    progress.completed_at = utcnow()
+    db.session.flush()
+    record_event(
+        user,
+        "completed",
+        "module",
+        view.slug,
+        view.version.title,
+        module_version_id=view.version.id,
+        result={
+            "completion": True,
+            "success": True,
+            "score": {
+                "scaled": (progress.best_score or 0) / 100,
+                "raw": progress.best_score or 0,
+                "min": 0,
+                "max": 100,
+            },
+        },
+    )
+    signals.module_completed.send(
+        __name__, user=user, module_version=view.version, progress=progress
+    )
+    _check_programs_completed(user, view.module)
+
+
+def _check_programs_completed(user: User, module: Module) -> None:
+    programs = db.session.scalars(
+        select(Program).options(selectinload(Program.program_modules))
+    ).all()
+    best: dict[int, int] = {}
+    for row in db.session.scalars(
+        select(ModuleProgress).where(
+            ModuleProgress.user_id == user.id, ModuleProgress.completed_at.is_not(None)
+        )
+    ):
+        best[row.module_id] = max(best.get(row.module_id, 0), row.best_score or 0)
+    for program in programs:
+        module_ids = [row.module_id for row in program.program_modules]
+        if module.id not in module_ids:
+            continue
+        if not all(best.get(module_id, -1) >= program.min_score for module_id in module_ids):
+            continue
+        try:
+            with db.session.begin_nested():
+                completion = ProgramCompletion(
+                    user_id=user.id, ministry_id=user.ministry_id, program_id=program.id
+                )
+                db.session.add(completion)
+        except IntegrityError:
+            continue  # already completed
+        record_event(
+            user,
+            "completed",
+            "program",
+            program.slug,
+            program.title,
+            result={"completion": True, "success": True},
+        )
+        signals.program_completed.send(__name__, user=user, program=program, completion=completion)
+
+
+def record_event(
+    user: User,
+    verb: str,
+    object_type: str,
+    object_key: str,
+    object_name: dict[str, str],
+    *,
+    module_version_id: int | None = None,
+    attempt_id: int | None = None,
+    result: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> LearningEvent:
+    event = LearningEvent(
+        user_id=user.id,
+        ministry_id=user.ministry_id,
+        verb=verb,
+        object_type=object_type,
+        object_key=object_key,
+        object_name=dict(object_name or {}),
+        module_version_id=module_version_id,
+        attempt_id=attempt_id,
+        result=result,
+        occurred_at=occurred_at or utcnow(),
+    )
+    db.session.add(event)
+    return event
+
+
+# --- The program ------------------------------------------------------------------------
+
+
+@dataclass
+class ProgramView:
+    program: Program | None
+    modules: list[ModuleView]
+    completion: ProgramCompletion | None
+
+    @property
+    def completed(self) -> bool:
+        return self.completion is not None
+
+    @property
+    def completed_count(self) -> int:
+        return sum(1 for view in self.modules if view.status == "completed")
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.completed_count / len(self.modules)) if self.modules else 0
+
+    def next_step(self) -> ModuleView | None:
+        """The first module the learner can work on and has not completed."""
+        for view in self.modules:
+            if view.status != "completed" and not view.locked:
+                return view
+        return None
+
+
+def program_view(actor: Any) -> ProgramView:
+    user = _learner(actor)
+    program = db.session.scalars(
+        select(Program).options(selectinload(Program.program_modules)).order_by(Program.id)
+    ).first()
+    views = module_views(user)
+    if program is None:
+        return ProgramView(None, views, None)
+    order = {row.module_id: row.position for row in program.program_modules}
+    in_program = sorted(
+        (v for v in views if v.module.id in order), key=lambda view: order[view.module.id]
+    )
+    completion = db.session.scalars(
+        select(ProgramCompletion).where(
+            ProgramCompletion.user_id == user.id, ProgramCompletion.program_id == program.id
+        )
+    ).one_or_none()
+    return ProgramView(program, in_program, completion)
+
+
+def events(actor: Any, *, limit: int = 500, offset: int = 0) -> tuple[list[LearningEvent], int]:
+    user = authz.authenticated(actor)
+    total = (
+        db.session.scalar(
+            select(func.count(LearningEvent.id)).where(LearningEvent.user_id == user.id)
+        )
+        or 0
+    )
+    rows = db.session.scalars(
+        select(LearningEvent)
+        .where(LearningEvent.user_id == user.id)
+        .order_by(LearningEvent.occurred_at, LearningEvent.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total

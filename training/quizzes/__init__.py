@@ -1,0 +1,1 @@
+"""Quiz attempts: drawn, frozen, timed and graded on the server."""

@@ -1,0 +1,80 @@
+"""Quiz attempts as JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from training import authz
+from training.extensions import db
+from training.i18n import current_language
+from training.quizzes import presenters, schemas, services
+
+blp = Blueprint(
+    "quizzes_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Quiz attempts: start, save, submit, results.",
+)
+
+
+@blp.route("/modules/<slug>/attempts")
+class Attempts(MethodView):
+    @blp.response(201, schemas.AttemptSchema)
+    @blp.alt_response(
+        200, schema=schemas.AttemptSchema, description="The attempt already in progress."
+    )
+    @blp.alt_response(403, description="Locked by prerequisites, or no attempt left.")
+    @blp.alt_response(404, description="No such module.")
+    @authz.permission_required(authz.Permission.learn)
+    def post(self, slug: str) -> tuple[dict[str, Any], int]:
+        """Start an attempt, or get the one in progress. Never includes correctness."""
+        attempt, created = services.start(authz.actor(), slug)
+        db.session.commit()
+        return presenters.attempt(attempt, current_language()), 201 if created else 200
+
+
+@blp.route("/attempts/<attempt_id>")
+class AttemptDetail(MethodView):
+    @blp.response(200, schemas.AttemptSchema)
+    @blp.alt_response(404, description="No such attempt of yours.")
+    @authz.permission_required(authz.Permission.learn)
+    def get(self, attempt_id: str) -> dict[str, Any]:
+        """The attempt; once graded, with the result of every question."""
+        attempt = services.get(authz.actor(), attempt_id)
+        db.session.commit()  # an attempt whose time ran out has just been closed
+        return presenters.attempt(attempt, current_language())
+
+
+@blp.route("/attempts/<attempt_id>/answers")
+class AttemptAnswers(MethodView):
+    @blp.arguments(schemas.SubmissionSchema)
+    @blp.response(200, schemas.AttemptSchema)
+    @blp.alt_response(409, description="Already submitted or expired.")
+    @blp.alt_response(422, description="Answers that do not fit the attempt.")
+    @authz.permission_required(authz.Permission.learn)
+    def put(self, data: dict[str, Any], attempt_id: str) -> dict[str, Any]:
+        """Save answers without submitting (the attempt stays in progress)."""
+        attempt = services.save_answers(authz.actor(), attempt_id, schemas.load_answers(data))
+        db.session.commit()
+        return presenters.attempt(attempt, current_language())
+
+
+@blp.route("/attempts/<attempt_id>/submission")
+class Submission(MethodView):
+    @blp.arguments(schemas.SubmissionSchema)
+    @blp.response(200, schemas.AttemptSchema)
+    @blp.alt_response(409, description="The attempt expired.")
+    @blp.alt_response(422, description="Answers that do not fit the attempt.")
+    @authz.permission_required(authz.Permission.learn)
+    def post(self, data: dict[str, Any], attempt_id: str) -> dict[str, Any]:
+        """Submit and grade. Submitting again returns the same result."""
+        try:
+            attempt = services.submit(authz.actor(), attempt_id, schemas.load_answers(data))
+        except services.AttemptExpired:
+            db.session.commit()  # keep the closing and grading of the expired attempt
+            raise
+        db.session.commit()
+        return presenters.attempt(attempt, current_language())
