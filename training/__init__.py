@@ -72,14 +72,18 @@ def _register_blueprints(app: Flask) -> None:
     from training.accounts import api as accounts_api
     from training.accounts import views as accounts_views
     from training.catalog import api as catalog_api
+    from training.catalog import views as catalog_views
     from training.extensions import api, csrf
     from training.progress import api as progress_api
     from training.quizzes import api as quizzes_api
+    from training.quizzes import views as quizzes_views
     from training.system import api as system_api
     from training.system import views as system_views
 
     app.register_blueprint(system_views.blueprint)
     app.register_blueprint(accounts_views.blueprint)
+    app.register_blueprint(catalog_views.blueprint)
+    app.register_blueprint(quizzes_views.blueprint)
     api_blueprints = (
         accounts_api.blp,
         catalog_api.blp,

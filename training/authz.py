@@ -4,7 +4,8 @@ Every view, API endpoint and service goes through this module:
 
 * :func:`require` checks a permission for an actor (401 when nobody is signed in, 403
   when the role does not allow it). Views use the :func:`permission_required` decorator,
-  which calls the same function; services call it with the actor they are given.
+  which calls the same function (a page visited by nobody sends the visitor to the
+  sign-in form instead of the 401); services call it with the actor they are given.
 * :func:`scoped` narrows a query to the actor's ministry, and :func:`get_scoped` loads one
   record by id and answers 404 when it belongs to another ministry, so that ids of
   other tenants are indistinguishable from ids that do not exist.
@@ -26,7 +27,7 @@ from sqlalchemy import Select
 from training.accounts.models import Role, User
 from training.database import parse_id
 from training.errors import Forbidden, NotFound, Unauthenticated
-from training.extensions import db
+from training.extensions import db, login_manager
 
 
 class Permission(enum.StrEnum):
@@ -119,6 +120,8 @@ def permission_required(permission: Permission) -> Callable[[Callable[P, R]], Ca
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not _signed_in():
+                return _unauthorized()
             require(current_user._get_current_object(), permission)
             return view(*args, **kwargs)
 
@@ -133,10 +136,22 @@ def login_required(view: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        authenticated(current_user._get_current_object())
+        if not _signed_in():
+            return _unauthorized()
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def _signed_in() -> bool:
+    user = current_user._get_current_object()
+    return isinstance(user, User) and user.active
+
+
+def _unauthorized() -> Any:
+    """Nobody is signed in: pages send the visitor to the sign-in form (and back
+    afterwards), the API answers 401 (Flask-Login's unauthorized handler decides)."""
+    return login_manager.unauthorized()
 
 
 def actor() -> User:

@@ -61,7 +61,7 @@ def test_first_sync_loads_modules_versions_and_program(app: Any, content_dir: Pa
     assert [lesson.kind for lesson in version.lessons] == ["lesson", "lesson", "case_study"]
     assert "<strong>negritas</strong>" in version.lessons[0].html["es"]
     assert 'rel="noopener noreferrer"' in version.lessons[0].html["en"]
-    assert [question.key for question in version.questions] == ["q01", "q02"]
+    assert [question.key for question in version.questions] == ["q01", "q02", "q03"]
     assert [choice.correct for choice in version.questions[0].choices] == [True, False]
     program = db.session.scalar(db.select(Program))
     assert [m.slug for m in program.modules] == ["alfa", "beta"]

@@ -55,6 +55,17 @@ def _load_from_request(req: object) -> User | None:
     return record.user
 
 
+def _authenticate_bearer() -> None:
+    """Judge a bearer request by its token before Flask-Login looks at the session.
+
+    Otherwise a browser's cookie sent along with the token (a language choice, a CSRF
+    token) trips the strong session protection, and Flask-Login then answers
+    "anonymous" without ever reading the token.
+    """
+    if _uses_bearer():
+        login_manager._update_request_context_with_user(_load_from_request(request))
+
+
 def _unauthorized() -> Response:
     if wants_json():
         raise Unauthenticated()
@@ -79,4 +90,5 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_from_session)
     login_manager.request_loader(_load_from_request)
     login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_authenticate_bearer)
     app.before_request(_api_csrf)

@@ -33,13 +33,17 @@ def per_address() -> str:
 
 
 def login_limits(view):  # type: ignore[no-untyped-def]
-    """Apply both sign-in limits to a view (POST only)."""
+    """Apply both sign-in limits to a view (POST only).
+
+    The limits are shared: every view decorated here draws on the same two budgets, so
+    that switching between the page and the API buys an attacker no extra attempts.
+    """
     from training.extensions import limiter
 
-    view = limiter.limit(
-        per_account, key_func=account_key, methods=["POST"], scope="login-account"
+    view = limiter.shared_limit(
+        per_account, "login-account", key_func=account_key, methods=["POST"]
     )(view)
-    view = limiter.limit(
-        per_address, key_func=address_key, methods=["POST"], scope="login-address"
+    view = limiter.shared_limit(
+        per_address, "login-address", key_func=address_key, methods=["POST"]
     )(view)
     return view

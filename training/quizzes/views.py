@@ -1,0 +1,71 @@
+"""Learner pages of the quiz: start, answer, save, submit, result."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from training import authz
+from training.errors import DomainError, ValidationFailed
+from training.extensions import db
+from training.i18n import current_language
+from training.quizzes import presenters, services
+from training.quizzes.models import Answer
+
+blueprint = Blueprint("quizzes", __name__)
+
+
+@blueprint.route("/modules/<slug>/attempts", methods=["POST"])
+@authz.permission_required(authz.Permission.learn)
+def start_attempt(slug: str) -> ResponseReturnValue:
+    attempt, _created = services.start(authz.actor(), slug)
+    db.session.commit()
+    return redirect(url_for("quizzes.show_attempt", attempt_id=attempt.id))
+
+
+@blueprint.route("/attempts/<attempt_id>")
+@authz.permission_required(authz.Permission.learn)
+def show_attempt(attempt_id: str) -> str:
+    attempt = services.get(authz.actor(), attempt_id)
+    db.session.commit()  # an attempt whose time ran out has just been closed
+    data = presenters.attempt(attempt, current_language())
+    return render_template("quizzes/attempt.html", attempt=attempt, data=data)
+
+
+def _form_answers(attempt_questions: list[dict[str, object]]) -> list[Answer]:
+    answers = []
+    for question in attempt_questions:
+        key = str(question["id"])
+        chosen = tuple(request.form.getlist(f"q-{key}"))
+        if chosen:
+            answers.append(Answer(key, chosen))
+    return answers
+
+
+@blueprint.route("/attempts/<attempt_id>", methods=["POST"])
+@authz.permission_required(authz.Permission.learn)
+def answer_attempt(attempt_id: str) -> ResponseReturnValue:
+    user = authz.actor()
+    attempt = services.get(user, attempt_id)
+    data = presenters.attempt(attempt, current_language())
+    answers = _form_answers(data["questions"])
+    try:
+        if request.form.get("action") == "save":
+            services.save_answers(user, attempt.id, answers)
+            flash(_("Respuestas guardadas. Puede volver más tarde para terminar."), "info")
+        else:
+            services.submit(user, attempt.id, answers)
+    except services.AttemptExpired as error:
+        db.session.commit()
+        flash(error.message, "error")
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_template("quizzes/attempt.html", attempt=attempt, data=data), 422
+    except DomainError:
+        db.session.rollback()
+        raise
+    else:
+        db.session.commit()
+    return redirect(url_for("quizzes.show_attempt", attempt_id=attempt.id))
