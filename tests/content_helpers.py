@@ -28,11 +28,11 @@ def correct_answers(attempt: dict[str, Any], app: Any) -> list[dict[str, Any]]:
     answers = []
     for question in attempt["questions"]:
         row = db.session.scalars(
-            db.select(Question).where(Question.key == question["id"])
-            .order_by(Question.id.desc())
+            db.select(Question).where(Question.key == question["id"]).order_by(Question.id.desc())
         ).first()
-        answers.append({"question": question["id"],
-                        "choices": [c.key for c in row.choices if c.correct]})
+        answers.append(
+            {"question": question["id"], "choices": [c.key for c in row.choices if c.correct]}
+        )
     return answers
 
 
@@ -42,9 +42,12 @@ def wrong_answers(attempt: dict[str, Any], app: Any) -> list[dict[str, Any]]:
     answers = []
     for question in attempt["questions"]:
         row = db.session.scalars(
-            db.select(Question).where(Question.key == question["id"])
-            .order_by(Question.id.desc())
+            db.select(Question).where(Question.key == question["id"]).order_by(Question.id.desc())
         ).first()
-        answers.append({"question": question["id"],
-                        "choices": [next(c.key for c in row.choices if not c.correct)]})
+        answers.append(
+            {
+                "question": question["id"],
+                "choices": [next(c.key for c in row.choices if not c.correct)],
+            }
+        )
     return answers

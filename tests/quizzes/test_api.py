@@ -55,8 +55,11 @@ def test_starting_twice_returns_the_same_attempt(learner_api: Any) -> None:
 
 def test_pass_then_the_result_explains_every_question(learner_api: Any, app: Any) -> None:
     attempt = start(learner_api)
-    response = learner_api("POST", f"/api/v1/attempts/{attempt['id']}/submission",
-                           json={"answers": correct_answers(attempt, app)})
+    response = learner_api(
+        "POST",
+        f"/api/v1/attempts/{attempt['id']}/submission",
+        json={"answers": correct_answers(attempt, app)},
+    )
     assert response.status_code == 200, response.get_json()
     result = response.get_json()
     assert (result["status"], result["score"], result["passed"]) == ("submitted", 100, True)
@@ -64,21 +67,30 @@ def test_pass_then_the_result_explains_every_question(learner_api: Any, app: Any
         assert question["correct"] is True
         assert question["explanation"] and question["feedback"]
     # A second submission returns the same result and grades nothing again.
-    again = learner_api("POST", f"/api/v1/attempts/{attempt['id']}/submission",
-                        json={"answers": wrong_answers(attempt, app)})
+    again = learner_api(
+        "POST",
+        f"/api/v1/attempts/{attempt['id']}/submission",
+        json={"answers": wrong_answers(attempt, app)},
+    )
     assert again.status_code == 200
     assert again.get_json()["score"] == 100
 
 
 def test_fail_keeps_the_best_score_and_counts_attempts(learner_api: Any, app: Any) -> None:
     first = start(learner_api)
-    failed = learner_api("POST", f"/api/v1/attempts/{first['id']}/submission",
-                         json={"answers": wrong_answers(first, app)}).get_json()
+    failed = learner_api(
+        "POST",
+        f"/api/v1/attempts/{first['id']}/submission",
+        json={"answers": wrong_answers(first, app)},
+    ).get_json()
     assert (failed["score"], failed["passed"]) == (0, False)
     second = start(learner_api)
     assert second["id"] != first["id"]
-    learner_api("POST", f"/api/v1/attempts/{second['id']}/submission",
-                json={"answers": correct_answers(second, app)})
+    learner_api(
+        "POST",
+        f"/api/v1/attempts/{second['id']}/submission",
+        json={"answers": correct_answers(second, app)},
+    )
     modules = learner_api("GET", "/api/v1/modules").get_json()["items"]
     alfa = next(item for item in modules if item["slug"] == "alfa")
     assert alfa["best_score"] == 100
@@ -90,8 +102,9 @@ def test_multiple_choice_partial_credit(learner_api: Any, app: Any) -> None:
     for answer in answers:
         if answer["question"] == "q03":
             answer["choices"] = ["a", "c"]  # one right, one wrong: (1 - 1) / 2 = 0
-    result = learner_api("POST", f"/api/v1/attempts/{attempt['id']}/submission",
-                         json={"answers": answers}).get_json()
+    result = learner_api(
+        "POST", f"/api/v1/attempts/{attempt['id']}/submission", json={"answers": answers}
+    ).get_json()
     q03 = next(q for q in result["questions"] if q["id"] == "q03")
     assert (q03["correct"], q03["credit"]) == (False, 0.0)
     assert result["score"] == 67  # 2 of 3 questions
@@ -100,8 +113,11 @@ def test_multiple_choice_partial_credit(learner_api: Any, app: Any) -> None:
 def test_attempts_run_out_then_the_module_is_locked(learner_api: Any, app: Any) -> None:
     for _ in range(3):
         attempt = start(learner_api)
-        learner_api("POST", f"/api/v1/attempts/{attempt['id']}/submission",
-                    json={"answers": wrong_answers(attempt, app)})
+        learner_api(
+            "POST",
+            f"/api/v1/attempts/{attempt['id']}/submission",
+            json={"answers": wrong_answers(attempt, app)},
+        )
     refused = learner_api("POST", "/api/v1/modules/alfa/attempts")
     assert refused.status_code == 403
     assert refused.get_json()["details"]["reason"] == "no_attempts_left"
@@ -113,8 +129,9 @@ def test_prerequisites_lock_the_quiz(learner_api: Any) -> None:
     body = response.get_json()
     assert body["details"] == {"reason": "prerequisites", "missing": ["alfa"]}
     assert "Módulo alfa" in body["message"]
-    modules = {item["slug"]: item for item in learner_api("GET", "/api/v1/modules")
-               .get_json()["items"]}
+    modules = {
+        item["slug"]: item for item in learner_api("GET", "/api/v1/modules").get_json()["items"]
+    }
     assert modules["beta"]["locked"] is True and modules["alfa"]["locked"] is False
 
 
@@ -123,25 +140,39 @@ def stored() -> tuple[int, int, list[tuple[Any, ...]]]:
     return (
         db.session.scalar(db.select(func.count(Attempt.id))),
         db.session.scalar(db.select(func.count()).select_from(AttemptAnswer)),
-        [tuple(row) for row in db.session.execute(
-            db.select(Attempt.id, Attempt.status, Attempt.score).order_by(Attempt.id))],
+        [
+            tuple(row)
+            for row in db.session.execute(
+                db.select(Attempt.id, Attempt.status, Attempt.score).order_by(Attempt.id)
+            )
+        ],
     )
 
 
 def _misuse_cases() -> list[Any]:
     return [
-        pytest.param(lambda a, ok: {"answers": [{"question": "zz9", "choices": ["a"]}]}, 422,
-                     id="question-not-in-attempt"),
-        pytest.param(lambda a, ok: {"answers": [{"question": "q01", "choices": ["true"]}]}, 422,
-                     id="choice-of-another-question"),
+        pytest.param(
+            lambda a, ok: {"answers": [{"question": "zz9", "choices": ["a"]}]},
+            422,
+            id="question-not-in-attempt",
+        ),
+        pytest.param(
+            lambda a, ok: {"answers": [{"question": "q01", "choices": ["true"]}]},
+            422,
+            id="choice-of-another-question",
+        ),
         pytest.param(lambda a, ok: {"answers": [ok[0], ok[0]]}, 422, id="duplicate-answers"),
         pytest.param(lambda a, ok: {"answers": []}, 422, id="empty-submission"),
         pytest.param(lambda a, ok: {"answers": "all"}, 422, id="answers-not-a-list"),
         pytest.param(lambda a, ok: {"answers": [{"question": "q01"}]}, 422, id="no-choices"),
-        pytest.param(lambda a, ok: {"answers": [{"question": 1, "choices": ["a"]}]}, 422,
-                     id="wrong-type"),
-        pytest.param(lambda a, ok: {"answers": [{"question": "q01", "choices": ["a", "b"]}]},
-                     422, id="two-choices-on-single"),
+        pytest.param(
+            lambda a, ok: {"answers": [{"question": 1, "choices": ["a"]}]}, 422, id="wrong-type"
+        ),
+        pytest.param(
+            lambda a, ok: {"answers": [{"question": "q01", "choices": ["a", "b"]}]},
+            422,
+            id="two-choices-on-single",
+        ),
         pytest.param(lambda a, ok: {"answers": ok, "grade": "A"}, 422, id="unknown-field"),
         pytest.param(lambda a, ok: "not json", 400, id="malformed-json"),
     ]
@@ -155,11 +186,14 @@ def test_misuse_of_a_submission_is_refused_and_changes_nothing(
     before = stored()
     payload = body(attempt, correct_answers(attempt, app))
     if isinstance(payload, str):
-        response = learner_api("POST", f"/api/v1/attempts/{attempt['id']}/submission",
-                               data=payload, content_type="application/json")
+        response = learner_api(
+            "POST",
+            f"/api/v1/attempts/{attempt['id']}/submission",
+            data=payload,
+            content_type="application/json",
+        )
     else:
-        response = learner_api("POST", f"/api/v1/attempts/{attempt['id']}/submission",
-                               json=payload)
+        response = learner_api("POST", f"/api/v1/attempts/{attempt['id']}/submission", json=payload)
     assert response.status_code == status, response.get_json()
     assert response.get_json()["code"] in {"validation_failed", "invalid"}
     assert stored() == before
@@ -168,8 +202,11 @@ def test_misuse_of_a_submission_is_refused_and_changes_nothing(
 def test_client_sent_scores_and_correctness_are_ignored(learner_api: Any, app: Any) -> None:
     attempt = start(learner_api)
     answers = [dict(answer, correct=True) for answer in wrong_answers(attempt, app)]
-    result = learner_api("POST", f"/api/v1/attempts/{attempt['id']}/submission",
-                         json={"answers": answers, "score": 100, "passed": True}).get_json()
+    result = learner_api(
+        "POST",
+        f"/api/v1/attempts/{attempt['id']}/submission",
+        json={"answers": answers, "score": 100, "passed": True},
+    ).get_json()
     assert (result["score"], result["passed"]) == (0, False)
 
 
@@ -200,8 +237,11 @@ def test_another_learners_attempt_is_404(
     headers = api_token(other_learner)
     client = app.test_client()
     assert client.get(f"/api/v1/attempts/{attempt['id']}", headers=headers).status_code == 404
-    response = client.post(f"/api/v1/attempts/{attempt['id']}/submission", headers=headers,
-                           json={"answers": correct_answers(attempt, app)})
+    response = client.post(
+        f"/api/v1/attempts/{attempt['id']}/submission",
+        headers=headers,
+        json={"answers": correct_answers(attempt, app)},
+    )
     assert response.status_code == 404
     assert stored() == before
 
@@ -215,15 +255,17 @@ def test_an_expired_attempt_is_closed_graded_on_saved_answers_and_refuses_submis
 
     attempt = start(learner_api)
     ok = correct_answers(attempt, app)
-    saved = learner_api("PUT", f"/api/v1/attempts/{attempt['id']}/answers",
-                        json={"answers": ok[:1]})
+    saved = learner_api(
+        "PUT", f"/api/v1/attempts/{attempt['id']}/answers", json={"answers": ok[:1]}
+    )
     assert saved.status_code == 200
     assert saved.get_json()["status"] == "in_progress"
     row = db.session.get(Attempt, attempt["id"])
     row.expires_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
-    response = learner_api("POST", f"/api/v1/attempts/{attempt['id']}/submission",
-                           json={"answers": ok})
+    response = learner_api(
+        "POST", f"/api/v1/attempts/{attempt['id']}/submission", json={"answers": ok}
+    )
     assert response.status_code == 409
     closed = learner_api("GET", f"/api/v1/attempts/{attempt['id']}").get_json()
     assert closed["status"] == "expired"
@@ -245,7 +287,8 @@ def test_simultaneous_submissions_grade_once_and_agree(
         own = app.test_client()
         barrier.wait()
         responses[index] = own.post(
-            f"/api/v1/attempts/{attempt['id']}/submission", headers=headers,
+            f"/api/v1/attempts/{attempt['id']}/submission",
+            headers=headers,
             json={"answers": good if index % 2 == 0 else bad},
         )
 
@@ -261,8 +304,9 @@ def test_simultaneous_submissions_grade_once_and_agree(
     assert db.session.scalar(db.select(func.count()).select_from(AttemptAnswer)) == 3
     from training.progress.models import LearningEvent
 
-    graded_events = db.session.scalar(db.select(func.count(LearningEvent.id)).where(
-        LearningEvent.verb.in_(["passed", "failed"])))
+    graded_events = db.session.scalar(
+        db.select(func.count(LearningEvent.id)).where(LearningEvent.verb.in_(["passed", "failed"]))
+    )
     assert graded_events == 1
 
 

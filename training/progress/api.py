@@ -30,6 +30,7 @@ class MyProgress(MethodView):
         language = current_language()
         view = services.program_view(authz.actor())
         program = view.program
+        lessons = services.lesson_counts(view.modules)
         return {
             "program": {
                 "slug": program.slug if program else None,
@@ -46,7 +47,7 @@ class MyProgress(MethodView):
                     "status": module.status,
                     "best_score": module.best_score,
                     "lessons_read": module.progress.lessons_read if module.progress else 0,
-                    "lessons_total": len(module.version.lessons),
+                    "lessons_total": lessons.get(module.version.id, 0),
                     "completed_at": module.progress.completed_at if module.progress else None,
                 }
                 for module in view.modules

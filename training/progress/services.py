@@ -183,6 +183,21 @@ def module_view(actor: Any, slug: str) -> ModuleView:
     return views[0]
 
 
+def lesson_counts(views: list[ModuleView]) -> dict[int, int]:
+    """Number of lessons of each version shown, in one query."""
+    ids = {view.version.id for view in views}
+    rows = (
+        db.session.execute(
+            select(Lesson.module_version_id, func.count(Lesson.id))
+            .where(Lesson.module_version_id.in_(ids))
+            .group_by(Lesson.module_version_id)
+        ).all()
+        if ids
+        else []
+    )
+    return {version_id: count for version_id, count in rows}
+
+
 def read_lesson_numbers(actor: Any, version: ModuleVersion) -> set[int]:
     user = _learner(actor)
     return set(

@@ -20,10 +20,11 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from training import authz, signals
 from training.accounts.models import User
-from training.catalog.models import Question
+from training.catalog.models import ModuleVersion, Question
 from training.database import parse_id, utcnow
 from training.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from training.extensions import db
@@ -43,6 +44,13 @@ from training.quizzes.models import (
 # button in time, the consulate's connection did not.
 GRACE = timedelta(seconds=15)
 _random = secrets.SystemRandom()
+
+# Everything a page or API answer about an attempt needs, in a fixed number of queries.
+ATTEMPT_LOADING = (
+    joinedload(Attempt.module_version).joinedload(ModuleVersion.module),
+    selectinload(Attempt.items).joinedload(AttemptQuestion.question).selectinload(Question.choices),
+    selectinload(Attempt.answers),
+)
 
 
 class AttemptExpired(Conflict):
@@ -137,7 +145,7 @@ def get(actor: Any, attempt_id: Any) -> Attempt:
     """The learner's own attempt (404 for anyone else's); closes it if its time is up."""
     user = authz.require(actor, authz.Permission.learn)
     key = parse_id(attempt_id)
-    attempt = db.session.get(Attempt, key) if key is not None else None
+    attempt = db.session.get(Attempt, key, options=ATTEMPT_LOADING) if key is not None else None
     if attempt is None or attempt.user_id != user.id:
         raise NotFound(_("No existe ese intento."))
     close_if_expired(attempt)

@@ -12,6 +12,7 @@ from training import authz
 from training.accounts.labels import ROLE_LABELS
 from training.extensions import api, db
 from training.net import safe_next
+from training.progress import services as progress
 
 blueprint = Blueprint("system", __name__)
 
@@ -19,7 +20,13 @@ blueprint = Blueprint("system", __name__)
 @blueprint.route("/")
 @authz.login_required
 def dashboard() -> str:
-    return render_template("system/dashboard.html", user=authz.actor(), role_names=ROLE_LABELS)
+    user = authz.actor()
+    return render_template(
+        "system/dashboard.html",
+        user=user,
+        role_names=ROLE_LABELS,
+        program_view=progress.program_view(user),
+    )
 
 
 @blueprint.route("/language", methods=["POST"])

@@ -1,0 +1,99 @@
+"""Learner pages run a number of SQL queries that does not grow with the data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from tests.catalog.conftest import SHIPPED, VALID
+from tests.conftest import login
+from tests.content_helpers import wrong_answers
+from tests.factories import create_user
+from training.catalog import services as catalog
+from training.extensions import db
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args: Any) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def count_queries(app: Any) -> Iterator[Any]:
+    def measure(client: Any, path: str) -> int:
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            response = client.get(path)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+        assert response.status_code == 200, (path, response.status_code)
+        return counter.count
+
+    yield measure
+
+
+def build(app: Any, content: Path, slug: str, *, attempts: int, others: int) -> Any:
+    """A learner with ``attempts`` graded attempts on ``slug`` and every lesson read, plus
+    ``others`` learners with their own progress; returns a signed-in client and the last
+    attempt's id."""
+    catalog.sync(content)
+    db.session.commit()
+    api = app.test_client()
+    learners = [create_user(roles=["learner"]) for _ in range(others + 1)]
+    last = None
+    for person in learners:
+        token = api.post(
+            "/api/v1/auth/tokens",
+            json={"email": person.email, "password": "correct horse battery staple"},
+        ).get_json()
+        headers = {"Authorization": f"Bearer {token['token']}"}
+        for number in (1, 2, 3):
+            api.post(f"/api/v1/modules/{slug}/lessons/{number}/read", headers=headers)
+        for _ in range(attempts):
+            attempt = api.post(f"/api/v1/modules/{slug}/attempts", headers=headers).get_json()
+            api.post(
+                f"/api/v1/attempts/{attempt['id']}/submission",
+                headers=headers,
+                json={"answers": wrong_answers(attempt, app)},
+            )
+            if person is learners[0]:
+                last = attempt["id"]
+    client = app.test_client()
+    login(client, learners[0])
+    return client, last
+
+
+PAGES = [
+    ("dashboard", "/"),
+    ("catalogue", "/modules"),
+    ("module", "/modules/{slug}"),
+    ("lesson", "/modules/{slug}/lessons/2"),
+    ("job aid", "/modules/{slug}/job-aid"),
+    ("quiz result", "/attempts/{attempt}"),
+]
+
+
+def test_learner_pages_query_counts_do_not_grow(
+    app: Any, ministries: Any, count_queries: Any
+) -> None:
+    small_client, small_attempt = build(app, VALID, "alfa", attempts=1, others=0)
+    small = {
+        name: count_queries(small_client, path.format(slug="alfa", attempt=small_attempt))
+        for name, path in PAGES
+    }
+    # Ten more modules, more attempts, more learners, more events.
+    large_client, large_attempt = build(app, SHIPPED, "conceptos", attempts=3, others=3)
+    large = {
+        name: count_queries(large_client, path.format(slug="conceptos", attempt=large_attempt))
+        for name, path in PAGES
+    }
+    assert small == large
+    print("queries per page:", small)
