@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest translations translations-update clean
+.PHONY: run test lint typecheck pytest browser-deps translations translations-update clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -48,7 +48,29 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy training
 
-pytest: $(VENV)/.dev-installed translations
+# The browser tests (tests/browser) drive Debian's Chromium with Playwright (never a
+# downloaded browser) and check pages with axe-core, installed from package-lock.json.
+CHROMIUM := /usr/bin/chromium
+
+browser-deps: node_modules/.package-lock.json
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "$(CHROMIUM) is missing: installing Debian's chromium"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+				|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+				|| exit 1; \
+		else \
+			echo "$(CHROMIUM) is missing: the browser tests need it. Install it with"; \
+			echo "    sudo apt-get install chromium"; \
+			exit 1; \
+		fi; \
+	fi
+
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+pytest: $(VENV)/.dev-installed translations browser-deps
 	$(BIN)/pytest --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
 
 test: lint typecheck pytest

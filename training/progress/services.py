@@ -195,7 +195,7 @@ def lesson_counts(views: list[ModuleView]) -> dict[int, int]:
         if ids
         else []
     )
-    return {version_id: count for version_id, count in rows}
+    return {int(version_id): int(count) for version_id, count in rows}
 
 
 def read_lesson_numbers(actor: Any, version: ModuleVersion) -> set[int]:
