@@ -32,7 +32,7 @@ translations-update: $(VENV)/.main-installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--omit-header -o training/translations/messages.pot training
 	$(BIN)/pybabel update -i training/translations/messages.pot -d training/translations \
-		--no-location --omit-header --no-fuzzy-matching
+		--omit-header --no-fuzzy-matching --ignore-obsolete
 
 run: $(VENV)/.main-installed translations
 	$(FLASK) db upgrade

@@ -30,10 +30,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_commands(app)
 
-    from training import errors, i18n, security
+    from training import errors, i18n, security, timing
 
     errors.register_error_handlers(app)
     security.init_app(app)
+    timing.init_app(app)
     i18n.init_app(app)
     return app
 

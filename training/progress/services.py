@@ -117,7 +117,8 @@ def module_views(actor: Any, slugs: Iterable[str] | None = None) -> list[ModuleV
     statement = (
         select(Module)
         .where(Module.active.is_(True), Module.current_version_id.is_not(None))
-        .options(joinedload(Module.current_version))
+        # The job aid's HTML is the biggest column and only its own page needs it.
+        .options(joinedload(Module.current_version).defer(ModuleVersion.job_aid_html))
     )
     modules = list(db.session.scalars(statement).unique())
     progress, completed = _progress_rows(user)
