@@ -52,16 +52,24 @@ typecheck: $(VENV)/.dev-installed
 # downloaded browser) and check pages with axe-core, installed from package-lock.json.
 CHROMIUM := /usr/bin/chromium
 
+# Debian packages the tests use: Chromium (browser tests), poppler-utils (pdftoppm,
+# pdfsig) and zbar-tools (zbarimg) to read certificates back.
+SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/pdftoppm:poppler-utils \
+	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools
+
 browser-deps: node_modules/.package-lock.json
-	@if [ ! -x $(CHROMIUM) ]; then \
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+		[ -x "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "$(CHROMIUM) is missing: installing Debian's chromium"; \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
-				|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+			echo "Installing Debian packages the tests need:$$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing \
+				|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; } \
 				|| exit 1; \
 		else \
-			echo "$(CHROMIUM) is missing: the browser tests need it. Install it with"; \
-			echo "    sudo apt-get install chromium"; \
+			echo "The tests need these Debian packages:$$missing. Install them with"; \
+			echo "    sudo apt-get install$$missing"; \
 			exit 1; \
 		fi; \
 	fi

@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
+    _connect_signals()
 
     from training import errors, i18n, security, timing
 
@@ -74,6 +75,8 @@ def _register_blueprints(app: Flask) -> None:
     from training.accounts import views as accounts_views
     from training.catalog import api as catalog_api
     from training.catalog import views as catalog_views
+    from training.certificates import api as certificates_api
+    from training.certificates import views as certificates_views
     from training.extensions import api, csrf
     from training.progress import api as progress_api
     from training.quizzes import api as quizzes_api
@@ -85,11 +88,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_views.blueprint)
     app.register_blueprint(catalog_views.blueprint)
     app.register_blueprint(quizzes_views.blueprint)
+    app.register_blueprint(certificates_views.blueprint)
     api_blueprints = (
         accounts_api.blp,
         catalog_api.blp,
         quizzes_api.blp,
         progress_api.blp,
+        certificates_api.blp,
         system_api.blp,
     )
     for api_blueprint in api_blueprints:
@@ -98,15 +103,25 @@ def _register_blueprints(app: Flask) -> None:
         csrf.exempt(api_blueprint)
 
 
+def _connect_signals() -> None:
+    """Cross-domain reactions (training.signals); connecting twice is harmless."""
+    from training.certificates import services as certificates
+
+    certificates.connect_signals()
+
+
 def _register_commands(app: Flask) -> None:
     from training.accounts.cli import users_cli
     from training.catalog.cli import content_cli
+    from training.certificates.cli import certificates_cli, keygen
     from training.mail.cli import mail_cli
     from training.ministries.cli import ministries_cli
     from training.system.cli import demo
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
+    ministries_cli.add_command(keygen)
     app.cli.add_command(ministries_cli)
+    app.cli.add_command(certificates_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(demo)

@@ -85,10 +85,15 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
     if url.startswith("postgresql"):
         engine_options["connect_args"] = {"connect_timeout": 5}
 
+    key_secret = environ.get("KEY_ENCRYPTION_SECRET", "").strip() or secret_key
+
     return {
         "TRAINING_ENV": env,
         "TESTING": env == "testing",
         "SECRET_KEY": secret_key,
+        # Encrypts the ministries' private signing keys at rest. Defaults to SECRET_KEY;
+        # set it separately so that SECRET_KEY can be rotated without losing the keys.
+        "KEY_ENCRYPTION_SECRET": key_secret,
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "REDIS_URL": redis_url,
@@ -122,6 +127,7 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "API_TOKEN_LIFETIME": timedelta(days=30),
         "LOGIN_LIMIT_PER_ACCOUNT": environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": environ.get("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        "VERIFY_RATE_LIMIT": environ.get("VERIFY_RATE_LIMIT", "60 per minute"),
         # Rate limits are shared between workers through Redis when there is one.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -143,4 +149,7 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "CONTENT_PATH": environ.get("CONTENT_PATH", "content/manual_modules"),
+        # Optional PAdES signatures of certificate PDFs: a folder holding <CODE>.p12, or
+        # <CODE>.pem with <CODE>.crt.pem, per ministry (passphrase: PADES_PASSPHRASE_<CODE>).
+        "PADES_SIGNERS_DIR": environ.get("PADES_SIGNERS_DIR", "").strip() or None,
     }

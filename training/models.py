@@ -12,6 +12,7 @@ from training.catalog.models import (
     ProgramModule,
     Question,
 )
+from training.certificates.models import Certificate, SerialCounter, SigningKey
 from training.mail.models import OutboxMessage
 from training.ministries.models import Ministry, Post
 from training.progress.models import (
@@ -29,6 +30,7 @@ __all__ = [
     "AttemptGrant",
     "AttemptQuestion",
     "AuditEvent",
+    "Certificate",
     "Choice",
     "ContentAsset",
     "LearningEvent",
@@ -44,6 +46,8 @@ __all__ = [
     "ProgramCompletion",
     "ProgramModule",
     "Question",
+    "SerialCounter",
+    "SigningKey",
     "User",
     "UserRole",
 ]

@@ -14,7 +14,12 @@ class Ministry(db.Model):  # type: ignore[name-defined]
     """A CRM member state's ministry of foreign affairs: the tenant."""
 
     __tablename__ = "ministry"
-    __table_args__ = (CheckConstraint("length(code) = 2", name="code_length"),)
+    __table_args__ = (
+        CheckConstraint("length(code) = 2", name="code_length"),
+        CheckConstraint(
+            "certificate_approval IN ('automatic', 'manual')", name="certificate_approval"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(2), unique=True)
@@ -25,6 +30,13 @@ class Ministry(db.Model):  # type: ignore[name-defined]
     country_en: Mapped[str] = mapped_column(String(100))
     country_fr: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Certificate branding and policy.
+    signatory_name: Mapped[str | None] = mapped_column(String(200))
+    signatory_title: Mapped[str | None] = mapped_column(String(200))
+    serial_prefix: Mapped[str | None] = mapped_column(String(8))
+    # "automatic": issued as soon as a learner completes the program; "manual": queued
+    # for an issuer's approval.
+    certificate_approval: Mapped[str] = mapped_column(String(10), default="automatic")
 
     posts: Mapped[list[Post]] = relationship(back_populates="ministry", order_by="Post.name")
 

@@ -1,0 +1,1 @@
+"""Certificates: issued once, numbered per ministry, signed, verifiable by anyone."""

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from training.schemas import DateTimeZ
+
+
+class CertificateSummarySchema(Schema):
+    serial = fields.String(allow_none=True)
+    code = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["pending", "valid", "revoked"]})
+    issued_at = DateTimeZ(allow_none=True)
+    program = fields.String(required=True)
+    holder_name = fields.String()
+    revoked_at = DateTimeZ(allow_none=True)
+    revocation_reason = fields.String(allow_none=True)
+
+
+class CertificateListSchema(Schema):
+    items = fields.List(fields.Nested(CertificateSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class CertificateQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(["pending", "valid", "revoked"]))
+    q = fields.String(validate=validate.Length(max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class RevocationSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ReissueSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    holder_name = fields.String(validate=validate.Length(min=1, max=200))
+    reason = fields.String(validate=validate.Length(max=500))
+
+
+class ModuleResultSchema(Schema):
+    slug = fields.String()
+    title = fields.String()
+    version = fields.Integer()
+    score = fields.Integer()
+    hours = fields.Integer()
+
+
+class VerificationSchema(Schema):
+    status = fields.String(required=True, metadata={"enum": ["valid", "revoked", "invalid"]})
+    serial = fields.String()
+    holder_name = fields.String()
+    program = fields.String()
+    ministry = fields.String()
+    ministry_code = fields.String()
+    issued_at = DateTimeZ()
+    hours = fields.Integer()
+    modules = fields.List(fields.Nested(ModuleResultSchema))
+    revoked_at = DateTimeZ(allow_none=True)
+    revocation_reason = fields.String(allow_none=True)
+    replaces = fields.String(allow_none=True)
+
+
+class JwksSchema(Schema):
+    keys = fields.List(fields.Dict())

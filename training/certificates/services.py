@@ -1,0 +1,453 @@
+"""Certificates: issue once, number without gaps, sign, verify, revoke, re-issue.
+
+* Issuing is triggered by ``program_completed`` (see :func:`connect_signals`). The
+  ministry's policy decides whether the certificate is issued at once or waits in the
+  approval queue for an issuer.
+* At most one pending or valid certificate per learner and program: a partial unique
+  index decides between concurrent triggers, and every caller gets the one that exists.
+* The serial (``GT-2026-000001``) is taken from a per-ministry, per-year counter row
+  that stays locked until the transaction ends: unique and without gaps.
+* The signature covers the RFC 8785 canonical form of what the certificate says, built
+  from the row itself; editing the row in the database makes verification fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from flask_babel import gettext as _
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from training import authz, signals
+from training.accounts.models import User
+from training.audit import services as audit
+from training.catalog.models import Module, ModuleVersion, Program
+from training.certificates import keys
+from training.certificates.models import (
+    PENDING,
+    REVOKED,
+    VALID,
+    Certificate,
+    SerialCounter,
+    SigningKey,
+)
+from training.database import isoformat_z, parse_id, utcnow
+from training.errors import Conflict, NotFound, ValidationFailed
+from training.extensions import db
+from training.ministries.models import Ministry
+from training.progress.models import ModuleProgress
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed from paper
+CODE_LENGTH = 26  # 26 symbols of 5 bits: 130 bits of randomness
+
+
+# --- Codes ------------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(code: str) -> str | None:
+    """A typed code in canonical form (no dashes or spaces, upper case), or None when it
+    cannot be a code at all."""
+    if not isinstance(code, str) or len(code) > 64:
+        return None
+    cleaned = "".join(ch for ch in code.upper() if ch not in "- ")
+    if len(cleaned) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in cleaned):
+        return None
+    return cleaned
+
+
+def display_code(code: str) -> str:
+    return "-".join(code[i : i + 5] for i in range(0, len(code), 5))
+
+
+# --- Signing ----------------------------------------------------------------------------
+
+
+def payload(certificate: Certificate) -> dict[str, Any]:
+    """What the signature covers, from the row as it is now."""
+    return {
+        "type": "AulaConsularCertificate",
+        "serial": certificate.serial,
+        "code": certificate.code,
+        "holder": certificate.holder_name,
+        "ministry": certificate.ministry.code,
+        "program": certificate.program.slug,
+        "hours": certificate.hours,
+        "issued_at": isoformat_z(certificate.issued_at),
+        "modules": certificate.modules,
+        "replaces": certificate.replaces.serial if certificate.replaces else None,
+    }
+
+
+def canonical(certificate: Certificate) -> bytes:
+    return bytes(rfc8785.dumps(payload(certificate)))
+
+
+def signature_valid(certificate: Certificate, key: SigningKey | None) -> bool:
+    if key is None or not certificate.signature:
+        return False
+    padded = certificate.signature + "=" * (-len(certificate.signature) % 4)
+    try:
+        keys.public_key(key).verify(base64.urlsafe_b64decode(padded), canonical(certificate))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+# --- Issuing ----------------------------------------------------------------------------
+
+
+def _snapshot(user: User, program: Program) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        select(ModuleProgress, ModuleVersion, Module)
+        .join(ModuleVersion, ModuleVersion.id == ModuleProgress.module_version_id)
+        .join(Module, Module.id == ModuleProgress.module_id)
+        .where(ModuleProgress.user_id == user.id, ModuleProgress.completed_at.is_not(None))
+    ).all()
+    best: dict[int, tuple[ModuleProgress, ModuleVersion, Module]] = {}
+    for progress, version, module in rows:
+        held = best.get(module.id)
+        if held is None or (progress.best_score or 0) > (held[0].best_score or 0):
+            best[module.id] = (progress, version, module)
+    snapshot = []
+    for row in program.program_modules:
+        if row.module_id not in best:
+            continue
+        progress, version, module = best[row.module_id]
+        snapshot.append(
+            {
+                "slug": module.slug,
+                "title": dict(version.title),
+                "version": version.number,
+                "hours": version.hours,
+                "score": progress.best_score,
+                "completed_at": isoformat_z(progress.completed_at),
+            }
+        )
+    return snapshot
+
+
+def _take_serial(ministry: Ministry, year: int) -> str:
+    statement = (
+        update(SerialCounter)
+        .where(SerialCounter.ministry_id == ministry.id, SerialCounter.year == year)
+        .values(last_number=SerialCounter.last_number + 1)
+        .returning(SerialCounter.last_number)
+    )
+    number = db.session.execute(statement).scalar()
+    if number is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(
+                    insert(SerialCounter).values(ministry_id=ministry.id, year=year, last_number=0)
+                )
+        except IntegrityError:
+            pass  # created by a concurrent issuer: take the next number from it
+        number = db.session.execute(statement).scalar_one()
+    prefix = ministry.serial_prefix or ministry.code
+    return f"{prefix}-{year}-{number:06d}"
+
+
+def _sign_and_number(certificate: Certificate, issuer: User | None) -> None:
+    ministry = certificate.ministry
+    key = keys.current(ministry) or keys.generate(ministry)
+    now = utcnow().replace(microsecond=0)
+    certificate.serial = _take_serial(ministry, now.year)
+    certificate.issued_at = now
+    certificate.issued_by_id = issuer.id if issuer else None
+    certificate.status = VALID
+    certificate.kid = key.kid
+    db.session.flush()
+    certificate.signature = keys.sign(key, canonical(certificate))
+    db.session.flush()
+    audit.record(
+        "certificate.issued",
+        actor=issuer,
+        target=certificate,
+        ministry_id=ministry.id,
+        details={"serial": certificate.serial},
+    )
+
+
+def request_certificate(
+    user: User,
+    program: Program,
+    *,
+    issuer: User | None = None,
+    replaces: Certificate | None = None,
+    holder_name: str | None = None,
+) -> Certificate:
+    """The learner's current certificate for ``program``, creating it if there is none.
+
+    Created pending when the ministry approves manually (and no issuer acts now),
+    otherwise issued and signed at once. Safe to call from concurrent requests.
+    """
+    existing = current_certificate(user, program)
+    if existing is not None:
+        return existing
+    ministry = db.session.get_one(Ministry, user.ministry_id)
+    certificate = Certificate(
+        code=new_code(),
+        user_id=user.id,
+        ministry_id=ministry.id,
+        program_id=program.id,
+        status=PENDING,
+        holder_name=holder_name or user.full_name,
+        language=user.language,
+        hours=program.hours,
+        modules=_snapshot(user, program),
+        subject_id=f"urn:uuid:{uuid.uuid4()}",
+        replaces=replaces,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+    except IntegrityError:
+        found = current_certificate(user, program)
+        if found is None:  # pragma: no cover - the index guarantees one exists
+            raise
+        return found
+    if ministry.certificate_approval == "automatic" or issuer is not None:
+        _sign_and_number(certificate, issuer)
+    else:
+        audit.record("certificate.queued", actor=None, target=certificate, ministry_id=ministry.id)
+    return certificate
+
+
+def current_certificate(user: User, program: Program) -> Certificate | None:
+    return db.session.scalars(
+        select(Certificate).where(
+            Certificate.user_id == user.id,
+            Certificate.program_id == program.id,
+            Certificate.status.in_([PENDING, VALID]),
+        )
+    ).one_or_none()
+
+
+def _on_program_completed(sender: Any, *, user: User, program: Program, **extra: Any) -> None:
+    request_certificate(user, program)
+
+
+def connect_signals() -> None:
+    """Issue certificates when learners complete a program."""
+    signals.program_completed.connect(_on_program_completed, weak=False)
+
+
+# --- Issuers' actions -------------------------------------------------------------------
+
+
+def get_for_staff(actor: Any, code_or_id: Any) -> Certificate:
+    """A certificate of the actor's ministry (404 for any other), by code or id."""
+    user = authz.require(actor, authz.Permission.issue_certificates)
+    return _scoped_certificate(user, code_or_id)
+
+
+def _scoped_certificate(user: User, code_or_id: Any) -> Certificate:
+    certificate = _by_code(code_or_id)
+    if certificate is None:
+        key = parse_id(code_or_id)
+        certificate = db.session.get(Certificate, key) if key is not None else None
+    if certificate is None:
+        raise NotFound(_("No existe ese certificado."))
+    authz.check_ministry(user, certificate.ministry_id)
+    return certificate
+
+
+def _by_code(code: Any) -> Certificate | None:
+    normalized = normalize_code(code) if isinstance(code, str) else None
+    if normalized is None:
+        return None
+    return db.session.scalars(
+        select(Certificate)
+        .where(Certificate.code == normalized)
+        .options(joinedload(Certificate.ministry), joinedload(Certificate.program))
+    ).one_or_none()
+
+
+def approve(actor: Any, code_or_id: Any) -> Certificate:
+    user = authz.require(actor, authz.Permission.issue_certificates)
+    certificate = _scoped_certificate(user, code_or_id)
+    if certificate.status != PENDING:
+        raise Conflict(_("Este certificado ya no está pendiente."))
+    _sign_and_number(certificate, user)
+    return certificate
+
+
+def _clean_reason(reason: Any) -> str:
+    text = " ".join(str(reason or "").split())
+    if not text or len(text) > 500:
+        raise ValidationFailed(
+            _("Indique el motivo (de 1 a 500 caracteres)."),
+            details={"fields": {"reason": [_("Indique el motivo (de 1 a 500 caracteres).")]}},
+        )
+    return text
+
+
+def revoke(actor: Any, code_or_id: Any, reason: Any) -> Certificate:
+    """Revoke with a reason; the record stays and verification shows why."""
+    user = authz.require(actor, authz.Permission.issue_certificates)
+    certificate = _scoped_certificate(user, code_or_id)
+    text = _clean_reason(reason)
+    if certificate.status == REVOKED:
+        raise Conflict(_("Este certificado ya está revocado."))
+    if certificate.status == PENDING:
+        raise Conflict(_("Un certificado pendiente no se revoca: apruébelo o déjelo."))
+    certificate.status = REVOKED
+    certificate.revoked_at = utcnow()
+    certificate.revocation_reason = text
+    db.session.flush()
+    audit.record(
+        "certificate.revoked",
+        actor=user,
+        target=certificate,
+        ministry_id=certificate.ministry_id,
+        details={"serial": certificate.serial, "reason": text},
+    )
+    return certificate
+
+
+def reissue(
+    actor: Any, code_or_id: Any, *, holder_name: str | None = None, reason: str | None = None
+) -> Certificate:
+    """Replace a valid certificate (a name correction, say): the old one is revoked with
+    reason "reissued" and stays verifiable; the new one points back at it."""
+    user = authz.require(actor, authz.Permission.issue_certificates)
+    old = _scoped_certificate(user, code_or_id)
+    if old.status != VALID:
+        raise Conflict(_("Solo se vuelve a emitir un certificado válido."))
+    name = clean_holder_name(holder_name) if holder_name else old.user.full_name
+    old.status = REVOKED
+    old.revoked_at = utcnow()
+    old.revocation_reason = "reissued"
+    db.session.flush()
+    new = request_certificate(old.user, old.program, issuer=user, replaces=old, holder_name=name)
+    audit.record(
+        "certificate.reissued",
+        actor=user,
+        target=new,
+        ministry_id=new.ministry_id,
+        details={"old": old.serial, "new": new.serial, "reason": reason or ""},
+    )
+    return new
+
+
+def clean_holder_name(name: str) -> str:
+    """NFC-normalised, single-spaced, printable; combining marks and any script allowed."""
+    text = unicodedata.normalize("NFC", " ".join(str(name or "").split()))
+    if not text or len(text) > 200 or not text.isprintable():
+        raise ValidationFailed(
+            details={"fields": {"holder_name": [_("Escriba un nombre de 1 a 200 caracteres.")]}}
+        )
+    return text
+
+
+# --- Lists ------------------------------------------------------------------------------
+
+
+def for_learner(actor: Any) -> list[Certificate]:
+    user = authz.authenticated(actor)
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.user_id == user.id)
+            .options(joinedload(Certificate.program))
+            .order_by(Certificate.id.desc())
+        )
+    )
+
+
+def for_staff(
+    actor: Any,
+    *,
+    status: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Certificate], int]:
+    user = authz.require(actor, authz.Permission.issue_certificates)
+    statement = authz.scoped(select(Certificate), Certificate, user)
+    if status in {PENDING, VALID, REVOKED}:
+        statement = statement.where(Certificate.status == status)
+    if search:
+        pattern = f"%{search.strip()[:100].lower()}%"
+        statement = statement.where(
+            func.lower(Certificate.holder_name).like(pattern)
+            | func.lower(Certificate.serial).like(pattern)
+        )
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = db.session.scalars(
+        statement.options(joinedload(Certificate.program))
+        .order_by(Certificate.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def own_or_staff(actor: Any, code: Any) -> Certificate:
+    """The holder, or an issuer or coordinator of the same ministry (404 otherwise)."""
+    user = authz.authenticated(actor)
+    certificate = _by_code(code)
+    if certificate is None:
+        raise NotFound(_("No existe ese certificado."))
+    if certificate.user_id == user.id:
+        return certificate
+    if authz.can(user, authz.Permission.issue_certificates) or authz.can(
+        user, authz.Permission.view_ministry_reports
+    ):
+        authz.check_ministry(user, certificate.ministry_id)
+        return certificate
+    raise NotFound(_("No existe ese certificado."))
+
+
+def require_issued(certificate: Certificate) -> None:
+    if certificate.status == PENDING:
+        raise Conflict(_("El certificado espera la aprobación de su ministerio."))
+
+
+# --- Verification -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    certificate: Certificate
+    status: str  # valid, revoked or invalid (the signature does not match the record)
+
+
+def verify(code: Any) -> Verification:
+    """Public verification: one query (certificate, ministry, program and key together).
+
+    Unknown and malformed codes raise the same NotFound; pending certificates are not
+    public yet.
+    """
+    normalized = normalize_code(code) if isinstance(code, str) else None
+    if normalized is None:
+        raise NotFound(_("No existe ningún certificado con ese código."))
+    row = db.session.execute(
+        select(Certificate, SigningKey)
+        .outerjoin(SigningKey, SigningKey.kid == Certificate.kid)
+        .where(Certificate.code == normalized, Certificate.status != PENDING)
+        .options(
+            joinedload(Certificate.ministry),
+            joinedload(Certificate.program),
+            joinedload(Certificate.replaces),
+        )
+    ).first()
+    if row is None:
+        raise NotFound(_("No existe ningún certificado con ese código."))
+    certificate, key = row
+    if not signature_valid(certificate, key):
+        return Verification(certificate, "invalid")
+    return Verification(certificate, certificate.status)

@@ -1,0 +1,141 @@
+"""Certificate pages: public verification, the learner's certificates, the issuers' list."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from training import authz
+from training.certificates import pdf, presenters, services
+from training.certificates.api import verification_limit
+from training.errors import DomainError, NotFound
+from training.extensions import db, limiter
+from training.i18n import current_language
+
+blueprint = Blueprint("certificates", __name__)
+
+ZIP_LIMIT = 500
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.route("/verify", methods=["GET"])
+def verify_form() -> ResponseReturnValue:
+    code = request.args.get("code", "").strip()
+    if code:
+        normalized = services.normalize_code(code)
+        return redirect(url_for("certificates.verify_page", code=normalized or code[:64]))
+    return render_template("certificates/verify_form.html")
+
+
+@blueprint.route("/verify/<code>")
+@limiter.limit(verification_limit)
+def verify_page(code: str) -> ResponseReturnValue:
+    try:
+        result = services.verify(code)
+    except NotFound:
+        return render_template("certificates/verify_unknown.html"), 404
+    data = presenters.verification(result.certificate, result.status, current_language())
+    return render_template(
+        "certificates/verify.html", data=data, code=services.display_code(result.certificate.code)
+    )
+
+
+@blueprint.route("/certificates")
+@authz.login_required
+def my_certificates() -> Response:
+    language = current_language()
+    items = [presenters.summary(c, language) for c in services.for_learner(authz.actor())]
+    return _private(Response(render_template("certificates/mine.html", items=items)))
+
+
+@blueprint.route("/issuer/certificates")
+@authz.permission_required(authz.Permission.issue_certificates)
+def list_certificates() -> Response:
+    status = request.args.get("status") or None
+    search = (request.args.get("q") or "")[:100] or None
+    page = max(
+        1,
+        min(
+            int(request.args.get("page", "1")) if request.args.get("page", "1").isdigit() else 1,
+            100000,
+        ),
+    )
+    rows, total = services.for_staff(
+        authz.actor(), status=status, search=search, limit=50, offset=(page - 1) * 50
+    )
+    language = current_language()
+    return _private(
+        Response(
+            render_template(
+                "certificates/list.html",
+                items=[presenters.summary(c, language) for c in rows],
+                total=total,
+                page=page,
+                status=status,
+                search=search or "",
+            )
+        )
+    )
+
+
+@blueprint.route("/issuer/certificates/<code>/<action>", methods=["POST"])
+@authz.permission_required(authz.Permission.issue_certificates)
+def act(code: str, action: str) -> ResponseReturnValue:
+    user = authz.actor()
+    try:
+        if action == "approve":
+            certificate = services.approve(user, code)
+            message = _("Certificado %(serial)s emitido.", serial=certificate.serial)
+        elif action == "revoke":
+            certificate = services.revoke(user, code, request.form.get("reason"))
+            message = _("Certificado %(serial)s revocado.", serial=certificate.serial)
+        elif action == "reissue":
+            certificate = services.reissue(
+                user,
+                code,
+                holder_name=request.form.get("holder_name") or None,
+                reason=request.form.get("reason") or None,
+            )
+            message = _("Nuevo certificado %(serial)s emitido.", serial=certificate.serial)
+        else:
+            raise NotFound()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (404, 403):
+            raise
+        flash(error.message, "error")
+        return redirect(url_for("certificates.list_certificates"))
+    db.session.commit()
+    flash(message, "info")
+    return redirect(url_for("certificates.list_certificates"))
+
+
+@blueprint.route("/issuer/certificates.zip")
+@authz.permission_required(authz.Permission.issue_certificates)
+def download_zip() -> Response:
+    """The PDFs of the valid certificates matching the list's filters, in one ZIP."""
+    search = (request.args.get("q") or "")[:100] or None
+    rows, _total = services.for_staff(authz.actor(), status="valid", search=search, limit=ZIP_LIMIT)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for certificate in rows:
+            archive.writestr(f"{certificate.serial}.pdf", pdf.render(certificate))
+    response = Response(buffer.getvalue(), mimetype="application/zip")
+    response.headers["Content-Disposition"] = 'attachment; filename="certificados.zip"'
+    return _private(response)
