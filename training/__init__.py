@@ -31,9 +31,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_commands(app)
     _connect_signals()
 
-    from training import errors, i18n, security, timing
+    from training import authz, errors, i18n, security, timing
 
     errors.register_error_handlers(app)
+    authz.init_app(app)
     security.init_app(app)
     timing.init_app(app)
     i18n.init_app(app)

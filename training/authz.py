@@ -35,6 +35,7 @@ class Permission(enum.StrEnum):
     manage_staff = "manage_staff"
     view_ministry_reports = "view_ministry_reports"
     issue_certificates = "issue_certificates"
+    view_certificates = "view_certificates"
     view_regional_reports = "view_regional_reports"
     manage_ministries = "manage_ministries"
     manage_content = "manage_content"
@@ -47,6 +48,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.manage_staff: frozenset({Role.coordinator, Role.admin}),
     Permission.view_ministry_reports: frozenset({Role.coordinator, Role.admin}),
     Permission.issue_certificates: frozenset({Role.issuer, Role.admin}),
+    Permission.view_certificates: frozenset({Role.coordinator, Role.issuer, Role.admin}),
     Permission.view_regional_reports: frozenset({Role.regional, Role.admin}),
     Permission.manage_ministries: frozenset({Role.admin}),
     Permission.manage_content: frozenset({Role.admin}),
@@ -157,3 +159,12 @@ def _unauthorized() -> Any:
 def actor() -> User:
     """The signed-in user of the current request (401 when there is none)."""
     return authenticated(current_user._get_current_object())
+
+
+def init_app(app: Any) -> None:
+    """``can('permission')`` in templates, for showing only the links a user may follow."""
+
+    def template_can(permission: str) -> bool:
+        return can(current_user._get_current_object(), Permission(permission))
+
+    app.jinja_env.globals["can"] = template_can

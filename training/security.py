@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
@@ -62,6 +64,25 @@ def _reject_nul_characters() -> None:
         raise Invalid("NUL characters are not allowed.")
 
 
+def _reject_unusable_json() -> None:
+    """JSON that the parser cannot take without failing is a 400 here, not a 500 later.
+
+    The JSON parser raises more than ``JSONDecodeError``: ``RecursionError`` for deeply
+    nested arrays, ``ValueError`` for integers of thousands of digits; and ``\\ud800``
+    escapes decode to lone surrogates, which no UTF-8 encoder (the database's, Argon2's)
+    accepts. Bodies that fail in one of these ways never reach a view.
+    """
+    if request.method in {"GET", "HEAD", "OPTIONS"} or not request.is_json:
+        return
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return
+    try:
+        json.dumps(json.loads(raw), ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError, UnicodeError):
+        raise Invalid(details={"fields": {"json": ["Invalid JSON body."]}}) from None
+
+
 def _limit_api_bodies() -> None:
     if request.path.startswith("/api/"):
         from flask import current_app
@@ -78,5 +99,6 @@ def _commit_token_touch(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.before_request(_limit_api_bodies)
     app.before_request(_reject_nul_characters)
+    app.before_request(_reject_unusable_json)
     app.after_request(_commit_token_touch)
     app.after_request(_set_headers)

@@ -214,3 +214,70 @@ def test_my_certificates(client: Any, graduate: Any, api_token: Any, logged_in: 
     page = logged_in(graduate).get("/certificates")
     assert page.headers["Cache-Control"] == "no-store"
     assert only(graduate).serial in page.get_data(as_text=True)
+
+
+def test_coordinators_see_the_list_but_cannot_act(
+    client: Any, graduate: Any, coordinator: Any, api_token: Any
+) -> None:
+    headers = api_token(coordinator)
+    listing = client.get("/api/v1/certificates", headers=headers).get_json()
+    assert [item["serial"] for item in listing["items"]] == [only(graduate).serial]
+    response = client.post(
+        f"/api/v1/certificates/{only(graduate).code}/revocation",
+        headers=headers,
+        json={"reason": "no"},
+    )
+    assert response.status_code == 403
+
+
+def test_the_issuer_sets_branding_and_policy(
+    graduate: Any, issuer: Any, logged_in: Any, program: Any
+) -> None:
+    from tests.certificates.conftest import complete_program
+    from tests.conftest import CSRF_PATTERN
+    from tests.factories import create_user
+
+    client = logged_in(issuer)
+    page = client.get("/issuer/settings").get_data(as_text=True)
+    token = CSRF_PATTERN.search(page).group(1)
+    bad = client.post(
+        "/issuer/settings",
+        data={
+            "csrf_token": token,
+            "signatory_name": "x",
+            "signatory_title": "y",
+            "serial_prefix": "no/slash",
+            "approval": "automatic",
+        },
+    )
+    assert bad.status_code == 422
+    response = client.post(
+        "/issuer/settings",
+        data={
+            "csrf_token": token,
+            "signatory_name": "Lic. Marta Us Ajquijay",
+            "signatory_title": "Directora General de Asuntos Consulares",
+            "serial_prefix": "mrex",
+            "approval": "manual",
+        },
+    )
+    assert response.status_code == 302
+    newcomer = create_user(roles=["learner"], ministry="GT")
+    complete_program(newcomer)
+    db.session.expire_all()
+    pending = db.session.scalars(
+        db.select(Certificate).where(Certificate.user_id == newcomer.id)
+    ).one()
+    assert pending.status == "pending"
+    from training.certificates import pdf, services
+
+    approved = services.approve(issuer, pending.code)
+    db.session.commit()
+    assert approved.serial.startswith("MREX-")
+    import io
+
+    from pypdf import PdfReader
+
+    text = PdfReader(io.BytesIO(pdf.render(approved))).pages[0].extract_text()
+    assert "Lic. Marta Us Ajquijay" in text
+    assert "Directora General de Asuntos Consulares" in text

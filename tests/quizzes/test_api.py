@@ -332,3 +332,44 @@ def test_simultaneous_starts_create_one_attempt(
     assert len({r.get_json()["id"] for r in responses}) == 1
     db.session.expire_all()
     assert db.session.scalar(db.select(func.count(Attempt.id))) == 1
+
+
+def test_a_coordinator_grants_another_attempt_after_they_ran_out(
+    learner_api: Any,
+    app: Any,
+    learner: Any,
+    coordinator: Any,
+    api_token: Any,
+    make_user: Any,
+) -> None:
+    for _ in range(3):
+        attempt = start(learner_api)
+        learner_api(
+            "POST",
+            f"/api/v1/attempts/{attempt['id']}/submission",
+            json={"answers": wrong_answers(attempt, app)},
+        )
+    assert learner_api("POST", "/api/v1/modules/alfa/attempts").status_code == 403
+    client = app.test_client()
+    path = f"/api/v1/staff/{learner.id}/attempt-grants"
+    foreign = api_token(make_user(roles=["coordinator"], ministry="MX"))
+    assert (
+        client.post(path, headers=foreign, json={"module": "alfa", "reason": "x"}).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            path, headers=api_token(learner), json={"module": "alfa", "reason": "x"}
+        ).status_code
+        == 403
+    )
+    headers = api_token(coordinator)
+    assert (
+        client.post(path, headers=headers, json={"module": "alfa", "reason": ""}).status_code == 422
+    )
+    response = client.post(
+        path, headers=headers, json={"module": "alfa", "reason": "Problema de conexión"}
+    )
+    assert response.status_code == 201
+    assert learner_api("POST", "/api/v1/modules/alfa/attempts").status_code == 201
+    assert learner_api("GET", "/api/v1/modules/alfa").get_json()["quiz"]["attempts_left"] == 0

@@ -46,7 +46,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     hasher = _hasher()
     try:
         return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(password_hash)
-    except (VerificationError, InvalidHashError):
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 
@@ -66,6 +66,15 @@ def common_passwords() -> frozenset[str]:
     )
 
 
+def _encodable(text: str) -> bool:
+    # Lone surrogates (from a terminal's undecodable bytes) cannot be hashed as UTF-8.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def password_problems(password: str, *, email: str = "", full_name: str = "") -> list[str]:
     """Every rule ``password`` breaks, as sentences for the person choosing it."""
     problems: list[str] = []
@@ -80,6 +89,6 @@ def password_problems(password: str, *, email: str = "", full_name: str = "") ->
     local_part = email.split("@", 1)[0].casefold()
     if len(local_part) >= 4 and local_part in folded:
         problems.append(_("La contraseña no puede contener su dirección de correo."))
-    if "\x00" in password:
+    if "\x00" in password or not _encodable(password):
         problems.append(_("La contraseña contiene caracteres no permitidos."))
     return problems

@@ -37,7 +37,9 @@ def record(
         target_type=type(target).__name__ if target is not None else None,
         target_id=str(target.id) if target is not None else None,
         ministry_id=ministry_id,
-        address=client_address() if has_request_context() else None,
+        # The column holds 64 characters; behind a misconfigured proxy the "address" is
+        # whatever the client put in X-Forwarded-For, and must not make the request fail.
+        address=client_address()[:64] if has_request_context() else None,
         details=clean,
     )
     db.session.add(event)

@@ -42,7 +42,7 @@ class MyCertificates(MethodView):
 class Certificates(MethodView):
     @blp.arguments(schemas.CertificateQuerySchema, location="query")
     @blp.response(200, schemas.CertificateListSchema)
-    @authz.permission_required(authz.Permission.issue_certificates)
+    @authz.permission_required(authz.Permission.view_certificates)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The ministry's certificates, newest first, with filters."""
         page, per_page = query["page"], query["per_page"]

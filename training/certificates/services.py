@@ -376,7 +376,8 @@ def for_staff(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Certificate], int]:
-    user = authz.require(actor, authz.Permission.issue_certificates)
+    """The ministry's certificates for its coordinators and issuers, newest first."""
+    user = authz.require(actor, authz.Permission.view_certificates)
     statement = authz.scoped(select(Certificate), Certificate, user)
     if status in {PENDING, VALID, REVOKED}:
         statement = statement.where(Certificate.status == status)
@@ -404,9 +405,7 @@ def own_or_staff(actor: Any, code: Any) -> Certificate:
         raise NotFound(_("No existe ese certificado."))
     if certificate.user_id == user.id:
         return certificate
-    if authz.can(user, authz.Permission.issue_certificates) or authz.can(
-        user, authz.Permission.view_ministry_reports
-    ):
+    if authz.can(user, authz.Permission.view_certificates):
         authz.check_ministry(user, certificate.ministry_id)
         return certificate
     raise NotFound(_("No existe ese certificado."))
@@ -451,3 +450,67 @@ def verify(code: Any) -> Verification:
     if not signature_valid(certificate, key):
         return Verification(certificate, "invalid")
     return Verification(certificate, certificate.status)
+
+
+def update_settings(
+    actor: Any, *, signatory_name: str, signatory_title: str, serial_prefix: str, approval: str
+) -> Ministry:
+    """The issuer's ministry's certificate branding and approval policy."""
+    user = authz.require(actor, authz.Permission.issue_certificates)
+    ministry = db.session.get_one(Ministry, user.ministry_id)
+    problems: dict[str, list[str]] = {}
+    name = " ".join((signatory_name or "").split())
+    title = " ".join((signatory_title or "").split())
+    prefix = (serial_prefix or "").strip().upper()
+    if len(name) > 200:
+        problems["signatory_name"] = [_("De 1 a 200 caracteres.")]
+    if len(title) > 200:
+        problems["signatory_title"] = [_("De 1 a 200 caracteres.")]
+    if prefix and (not prefix.isascii() or not prefix.isalnum() or len(prefix) > 8):
+        problems["serial_prefix"] = [_("De 1 a 8 letras o cifras.")]
+    if approval not in {"automatic", "manual"}:
+        problems["approval"] = ["automatic, manual"]
+    if problems:
+        raise ValidationFailed(details={"fields": problems})
+    before = {
+        "name": ministry.signatory_name,
+        "title": ministry.signatory_title,
+        "prefix": ministry.serial_prefix,
+        "approval": ministry.certificate_approval,
+    }
+    ministry.signatory_name = name or None
+    ministry.signatory_title = title or None
+    ministry.serial_prefix = prefix or None
+    ministry.certificate_approval = approval
+    db.session.flush()
+    audit.record(
+        "certificate.settings_changed",
+        actor=user,
+        target=ministry,
+        ministry_id=ministry.id,
+        details={
+            "before": before,
+            "after": {
+                "name": ministry.signatory_name,
+                "title": ministry.signatory_title,
+                "prefix": ministry.serial_prefix,
+                "approval": approval,
+            },
+        },
+    )
+    return ministry
+
+
+def rotate_key(actor: Any) -> SigningKey:
+    """A new signing key for the issuer's ministry; the old one stays published."""
+    user = authz.require(actor, authz.Permission.issue_certificates)
+    ministry = db.session.get_one(Ministry, user.ministry_id)
+    key = keys.generate(ministry)
+    audit.record(
+        "certificate.key_generated",
+        actor=user,
+        target=key,
+        ministry_id=ministry.id,
+        details={"kid": key.kid},
+    )
+    return key

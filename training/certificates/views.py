@@ -65,7 +65,7 @@ def my_certificates() -> Response:
 
 
 @blueprint.route("/issuer/certificates")
-@authz.permission_required(authz.Permission.issue_certificates)
+@authz.permission_required(authz.Permission.view_certificates)
 def list_certificates() -> Response:
     status = request.args.get("status") or None
     search = (request.args.get("q") or "")[:100] or None
@@ -127,7 +127,7 @@ def act(code: str, action: str) -> ResponseReturnValue:
 
 
 @blueprint.route("/issuer/certificates.zip")
-@authz.permission_required(authz.Permission.issue_certificates)
+@authz.permission_required(authz.Permission.view_certificates)
 def download_zip() -> Response:
     """The PDFs of the valid certificates matching the list's filters, in one ZIP."""
     search = (request.args.get("q") or "")[:100] or None
@@ -139,3 +139,35 @@ def download_zip() -> Response:
     response = Response(buffer.getvalue(), mimetype="application/zip")
     response.headers["Content-Disposition"] = 'attachment; filename="certificados.zip"'
     return _private(response)
+
+
+@blueprint.route("/issuer/settings", methods=["GET", "POST"])
+@authz.permission_required(authz.Permission.issue_certificates)
+def settings() -> ResponseReturnValue:
+    user = authz.actor()
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "rotate-key":
+                key = services.rotate_key(user)
+                message = _("Nueva clave de firma %(kid)s creada.", kid=key.kid[:12])
+            else:
+                services.update_settings(
+                    user,
+                    signatory_name=request.form.get("signatory_name", ""),
+                    signatory_title=request.form.get("signatory_title", ""),
+                    serial_prefix=request.form.get("serial_prefix", ""),
+                    approval=request.form.get("approval", ""),
+                )
+                message = _("Configuración guardada.")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return render_template(
+                "certificates/settings.html",
+                ministry=user.ministry,
+                errors=error.details.get("fields", {}),
+            ), 422
+        db.session.commit()
+        flash(message, "info")
+        return redirect(url_for("certificates.settings"))
+    return render_template("certificates/settings.html", ministry=user.ministry, errors={})

@@ -78,3 +78,25 @@ class Submission(MethodView):
             raise
         db.session.commit()
         return presenters.attempt(attempt, current_language())
+
+
+@blp.route("/staff/<user_id>/attempt-grants")
+class AttemptGrants(MethodView):
+    @blp.arguments(schemas.GrantSchema)
+    @blp.response(201, schemas.GrantOutSchema)
+    @blp.alt_response(404, description="No such learner in your ministry, or no such module.")
+    @authz.permission_required(authz.Permission.manage_staff)
+    def post(self, data: dict[str, Any], user_id: str) -> dict[str, Any]:
+        """Grant a learner of your ministry extra attempts at a module's quiz."""
+        grant = services.grant_attempt(
+            authz.actor(), user_id, data["module"], data["reason"], data["extra"]
+        )
+        db.session.commit()
+        return {
+            "id": grant.id,
+            "user_id": grant.user_id,
+            "module": data["module"],
+            "extra": grant.extra,
+            "reason": grant.reason,
+            "created_at": grant.created_at,
+        }

@@ -76,3 +76,21 @@ class AttemptSchema(Schema):
 
 def load_answers(data: dict[str, Any]) -> list[Answer]:
     return [Answer(item["question"], tuple(item["choices"])) for item in data["answers"]]
+
+
+class GrantSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    module = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    extra = fields.Integer(load_default=1, validate=validate.Range(min=1, max=5))
+
+
+class GrantOutSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    module = fields.String()
+    extra = fields.Integer()
+    reason = fields.String()
+    created_at = DateTimeZ()

@@ -293,3 +293,39 @@ def _grade_and_close(attempt: Attempt, selected: dict[int, list[int]], status: s
     progress.record_attempt(db.session.get_one(User, attempt.user_id), attempt)
     signals.attempt_submitted.send(__name__, attempt=attempt)
     db.session.flush()
+
+
+def grant_attempt(actor: Any, learner_id: Any, slug: str, reason: Any, extra: int = 1) -> Any:
+    """A coordinator gives a learner of their ministry ``extra`` more attempts at a module
+    (after the allowed ones ran out). Audited with the reason."""
+    from training.audit import services as audit
+    from training.catalog.models import Module
+    from training.quizzes.models import AttemptGrant
+
+    coordinator = authz.require(actor, authz.Permission.manage_staff)
+    learner = authz.get_scoped(User, learner_id, coordinator)
+    module = db.session.scalars(select(Module).where(Module.slug == str(slug)[:60])).first()
+    if module is None:
+        raise NotFound(_("No existe ese módulo."))
+    text = " ".join(str(reason or "").split())
+    if not text or len(text) > 500 or not 1 <= int(extra) <= 5:
+        raise ValidationFailed(
+            details={"fields": {"reason": [_("Indique el motivo (de 1 a 500 caracteres).")]}}
+        )
+    grant = AttemptGrant(
+        user_id=learner.id,
+        ministry_id=learner.ministry_id,
+        module_id=module.id,
+        extra=int(extra),
+        granted_by_id=coordinator.id,
+        reason=text,
+    )
+    db.session.add(grant)
+    db.session.flush()
+    audit.record(
+        "quiz.attempt_granted",
+        actor=coordinator,
+        target=learner,
+        details={"module": module.slug, "extra": grant.extra, "reason": text},
+    )
+    return grant
