@@ -78,6 +78,8 @@ def _register_blueprints(app: Flask) -> None:
     from training.catalog import views as catalog_views
     from training.certificates import api as certificates_api
     from training.certificates import views as certificates_views
+    from training.cohorts import api as cohorts_api
+    from training.cohorts import views as cohorts_views
     from training.extensions import api, csrf
     from training.progress import api as progress_api
     from training.quizzes import api as quizzes_api
@@ -90,12 +92,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_views.blueprint)
     app.register_blueprint(quizzes_views.blueprint)
     app.register_blueprint(certificates_views.blueprint)
+    app.register_blueprint(cohorts_views.blueprint)
     api_blueprints = (
         accounts_api.blp,
         catalog_api.blp,
         quizzes_api.blp,
         progress_api.blp,
         certificates_api.blp,
+        cohorts_api.blp,
         system_api.blp,
     )
     for api_blueprint in api_blueprints:

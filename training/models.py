@@ -13,6 +13,7 @@ from training.catalog.models import (
     Question,
 )
 from training.certificates.models import Certificate, SerialCounter, SigningKey
+from training.cohorts.models import Cohort, CohortMember
 from training.mail.models import OutboxMessage
 from training.ministries.models import Ministry, Post
 from training.progress.models import (
@@ -32,6 +33,8 @@ __all__ = [
     "AuditEvent",
     "Certificate",
     "Choice",
+    "Cohort",
+    "CohortMember",
     "ContentAsset",
     "LearningEvent",
     "Lesson",

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from training import authz
 from training.accounts.labels import ROLE_LABELS
+from training.cohorts import services as cohorts
 from training.extensions import api, db
 from training.net import safe_next
 from training.progress import services as progress
@@ -26,6 +27,7 @@ def dashboard() -> str:
         user=user,
         role_names=ROLE_LABELS,
         program_view=progress.program_view(user),
+        deadlines=cohorts.deadlines_for(user),
     )
 
 

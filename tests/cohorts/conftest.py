@@ -1,0 +1,1 @@
+from tests.content_helpers import synced_content  # noqa: F401

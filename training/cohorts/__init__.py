@@ -1,0 +1,1 @@
+"""Cohorts: a ministry's group of learners on a program, with dates and a deadline."""

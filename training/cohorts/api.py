@@ -1,0 +1,110 @@
+"""Cohorts as JSON (coordinators, own ministry)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from training import authz
+from training.cohorts import schemas, services
+from training.extensions import db
+
+blp = Blueprint(
+    "cohorts_api",
+    __name__,
+    url_prefix="/api/v1",
+    description="Cohorts of the coordinator's ministry.",
+)
+
+
+def _summary(item: services.CohortSummary) -> dict[str, Any]:
+    cohort = item.cohort
+    return {
+        "id": cohort.id,
+        "name": cohort.name,
+        "program": cohort.program.slug,
+        "starts_on": cohort.starts_on,
+        "deadline": cohort.deadline,
+        "members": item.members,
+        "completed": item.completed,
+        "overdue": item.overdue,
+    }
+
+
+@blp.route("/cohorts")
+class Cohorts(MethodView):
+    @blp.response(200, schemas.CohortListSchema)
+    @authz.permission_required(authz.Permission.manage_staff)
+    def get(self) -> dict[str, Any]:
+        """The ministry's cohorts with member, completion and overdue counts."""
+        items = [_summary(item) for item in services.summaries(authz.actor())]
+        return {"items": items, "total": len(items), "page": 1, "per_page": len(items)}
+
+    @blp.arguments(schemas.CohortInSchema)
+    @blp.response(201, schemas.CohortSchema)
+    @authz.permission_required(authz.Permission.manage_staff)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Create a cohort on a program, with its dates."""
+        cohort = services.create(
+            authz.actor(),
+            name=data["name"],
+            program_slug=data["program"],
+            starts_on=data["starts_on"],
+            deadline=data["deadline"],
+        )
+        db.session.commit()
+        return _summary(services.CohortSummary(cohort, 0, 0))
+
+
+@blp.route("/cohorts/<cohort_id>")
+class CohortDetail(MethodView):
+    @blp.response(200, schemas.CohortDetailSchema)
+    @blp.alt_response(404, description="No such cohort in your ministry.")
+    @authz.permission_required(authz.Permission.manage_staff)
+    def get(self, cohort_id: str) -> dict[str, Any]:
+        """A cohort and its members, with who completed and who is overdue."""
+        user = authz.actor()
+        cohort = services.get(user, cohort_id)
+        rows = services.members(user, cohort)
+        completed = sum(1 for row in rows if row.completed_at)
+        data = _summary(services.CohortSummary(cohort, len(rows), completed))
+        data["members_list"] = [
+            {
+                "id": row.user.id,
+                "full_name": row.user.full_name,
+                "email": row.user.email,
+                "post": row.user.post.name if row.user.post else None,
+                "completed_at": row.completed_at,
+                "overdue": row.overdue(cohort),
+            }
+            for row in rows
+        ]
+        return data
+
+
+@blp.route("/cohorts/<cohort_id>/members")
+class CohortMembers(MethodView):
+    @blp.arguments(schemas.MembersInSchema)
+    @blp.response(200, schemas.MembersOutSchema)
+    @blp.alt_response(404, description="No such cohort, post or person in your ministry.")
+    @authz.permission_required(authz.Permission.manage_staff)
+    def post(self, data: dict[str, Any], cohort_id: str) -> dict[str, Any]:
+        """Add members: by ids, by post, every learner, or by e-mails (unknown ones are
+        listed back)."""
+        user = authz.actor()
+        cohort = services.get(user, cohort_id)
+        not_found: list[str] = []
+        if "emails" in data:
+            added, not_found = services.add_members_by_email(user, cohort, data["emails"])
+        else:
+            added = services.add_members(
+                user,
+                cohort,
+                user_ids=data.get("user_ids"),
+                post_id=data.get("post"),
+                all_learners=data.get("all_learners", False),
+            )
+        db.session.commit()
+        return {"added": added, "not_found": not_found}

@@ -1,0 +1,257 @@
+"""Cohorts: creating them, adding learners (by filter or by a list of e-mails), and
+who is late. Every function takes the acting coordinator and stays inside their ministry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from training import authz
+from training.accounts.models import Role, User, UserRole
+from training.audit import services as audit
+from training.catalog.models import Program
+from training.cohorts.models import Cohort, CohortMember
+from training.database import utcnow
+from training.errors import Conflict, NotFound, ValidationFailed
+from training.extensions import db
+from training.progress.models import ProgramCompletion
+
+
+def _coordinator(actor: Any) -> User:
+    return authz.require(actor, authz.Permission.manage_staff)
+
+
+def _parse_date(value: Any, field: str, problems: dict[str, list[str]]) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value or ""))
+    except ValueError:
+        problems[field] = [_("Fecha no válida (AAAA-MM-DD).")]
+        return None
+
+
+def create(actor: Any, *, name: str, program_slug: str, starts_on: Any, deadline: Any) -> Cohort:
+    user = _coordinator(actor)
+    problems: dict[str, list[str]] = {}
+    clean = " ".join(str(name or "").split())
+    if not 1 <= len(clean) <= 120:
+        problems["name"] = [_("De 1 a 120 caracteres.")]
+    start = _parse_date(starts_on, "starts_on", problems)
+    end = _parse_date(deadline, "deadline", problems)
+    if start and end and end < start:
+        problems["deadline"] = [_("La fecha límite no puede ser anterior al inicio.")]
+    program = db.session.scalars(
+        select(Program).where(Program.slug == str(program_slug or "")[:60])
+    ).first()
+    if program is None:
+        problems["program"] = [_("No existe ese programa.")]
+    if problems:
+        raise ValidationFailed(details={"fields": problems})
+    assert start is not None and end is not None and program is not None
+    cohort = Cohort(
+        ministry_id=user.ministry_id,
+        program_id=program.id,
+        name=clean,
+        starts_on=start,
+        deadline=end,
+        created_by_id=user.id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(cohort)
+    except IntegrityError:
+        raise Conflict(_("Ya existe un grupo con ese nombre.")) from None
+    audit.record("cohort.created", actor=user, target=cohort, details={"name": clean})
+    return cohort
+
+
+def get(actor: Any, cohort_id: Any) -> Cohort:
+    return authz.get_scoped(Cohort, cohort_id, _coordinator(actor))
+
+
+@dataclass
+class CohortSummary:
+    cohort: Cohort
+    members: int
+    completed: int
+
+    @property
+    def overdue(self) -> int:
+        if date.today() <= self.cohort.deadline:
+            return 0
+        return self.members - self.completed
+
+
+def summaries(actor: Any) -> list[CohortSummary]:
+    """The ministry's cohorts with member and completion counts (three queries)."""
+    user = _coordinator(actor)
+    cohorts = list(
+        db.session.scalars(
+            authz.scoped(select(Cohort), Cohort, user).order_by(Cohort.deadline.desc(), Cohort.id)
+        )
+    )
+    ids = [cohort.id for cohort in cohorts]
+    members = (
+        dict(
+            db.session.execute(
+                select(CohortMember.cohort_id, func.count())
+                .where(CohortMember.cohort_id.in_(ids))
+                .group_by(CohortMember.cohort_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    completed = (
+        dict(
+            db.session.execute(
+                select(CohortMember.cohort_id, func.count())
+                .join(Cohort, Cohort.id == CohortMember.cohort_id)
+                .join(
+                    ProgramCompletion,
+                    (ProgramCompletion.user_id == CohortMember.user_id)
+                    & (ProgramCompletion.program_id == Cohort.program_id),
+                )
+                .where(CohortMember.cohort_id.in_(ids))
+                .group_by(CohortMember.cohort_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return [
+        CohortSummary(c, int(members.get(c.id, 0)), int(completed.get(c.id, 0))) for c in cohorts
+    ]
+
+
+@dataclass
+class MemberRow:
+    user: User
+    completed_at: Any
+
+    def overdue(self, cohort: Cohort) -> bool:
+        return self.completed_at is None and date.today() > cohort.deadline
+
+
+def members(actor: Any, cohort: Cohort) -> list[MemberRow]:
+    """The cohort's members with their program completion, by name."""
+    _coordinator(actor)
+    rows = db.session.execute(
+        select(User, ProgramCompletion.completed_at)
+        .join(CohortMember, CohortMember.user_id == User.id)
+        .outerjoin(
+            ProgramCompletion,
+            (ProgramCompletion.user_id == User.id)
+            & (ProgramCompletion.program_id == cohort.program_id),
+        )
+        .where(CohortMember.cohort_id == cohort.id)
+        .order_by(User.full_name)
+    ).all()
+    return [MemberRow(user, completed_at) for user, completed_at in rows]
+
+
+def add_members(
+    actor: Any,
+    cohort: Cohort,
+    *,
+    user_ids: list[Any] | None = None,
+    post_id: Any = None,
+    all_learners: bool = False,
+) -> int:
+    """Add learners of the cohort's ministry: by ids, everyone at a post, or every active
+    learner. Ids of other ministries are refused like unknown ones. Returns how many
+    were added (those already in are left as they are)."""
+    user = _coordinator(actor)
+    authz.check_ministry(user, cohort.ministry_id)
+    statement = select(User.id).where(User.ministry_id == cohort.ministry_id)
+    if user_ids is not None:
+        keys = [authz.get_scoped(User, value, user).id for value in user_ids]
+        statement = statement.where(User.id.in_(keys))
+    elif post_id not in (None, ""):
+        from training.ministries.models import Post
+
+        post = authz.get_scoped(Post, post_id, user)
+        statement = statement.where(User.post_id == post.id, User.active.is_(True))
+    elif all_learners:
+        statement = statement.where(User.active.is_(True)).join(
+            UserRole, (UserRole.user_id == User.id) & (UserRole.role == Role.learner.value)
+        )
+    else:
+        raise ValidationFailed(_("Elija a quién añadir."))
+    wanted = set(db.session.scalars(statement))
+    present = set(
+        db.session.scalars(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id))
+    )
+    new = sorted(wanted - present)
+    now = utcnow()
+    db.session.add_all(CohortMember(cohort_id=cohort.id, user_id=uid, added_at=now) for uid in new)
+    db.session.flush()
+    if new:
+        audit.record("cohort.members_added", actor=user, target=cohort, details={"count": len(new)})
+    return len(new)
+
+
+def add_members_by_email(actor: Any, cohort: Cohort, emails: list[str]) -> tuple[int, list[str]]:
+    """Add the listed e-mails (one per CSV row); e-mails that are not staff of the
+    ministry are returned, so that the coordinator sees which rows were not matched."""
+    user = _coordinator(actor)
+    cleaned = {e.strip().lower() for e in emails if e and e.strip()}
+    found = (
+        dict(
+            db.session.execute(
+                select(User.email, User.id).where(
+                    User.email.in_(cleaned), User.ministry_id == cohort.ministry_id
+                )
+            ).all()
+        )
+        if cleaned
+        else {}
+    )
+    missing = sorted(cleaned - set(found))
+    added = add_members(user, cohort, user_ids=list(found.values())) if found else 0
+    return added, missing
+
+
+def remove_member(actor: Any, cohort: Cohort, user_id: Any) -> None:
+    user = _coordinator(actor)
+    member = authz.get_scoped(User, user_id, user)
+    row = db.session.get(CohortMember, (cohort.id, member.id))
+    if row is None:
+        raise NotFound()
+    db.session.delete(row)
+    db.session.flush()
+    audit.record("cohort.member_removed", actor=user, target=cohort, details={"user_id": member.id})
+
+
+@dataclass
+class Deadline:
+    name: str
+    deadline: date
+    completed: bool
+
+    @property
+    def overdue(self) -> bool:
+        return not self.completed and date.today() > self.deadline
+
+
+def deadlines_for(user: User) -> list[Deadline]:
+    """The learner's cohorts and deadlines, for the dashboard (one query)."""
+    rows = db.session.execute(
+        select(Cohort.name, Cohort.deadline, ProgramCompletion.id)
+        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .outerjoin(
+            ProgramCompletion,
+            (ProgramCompletion.user_id == CohortMember.user_id)
+            & (ProgramCompletion.program_id == Cohort.program_id),
+        )
+        .where(CohortMember.user_id == user.id)
+        .order_by(Cohort.deadline)
+    ).all()
+    return [Deadline(name, deadline, completion is not None) for name, deadline, completion in rows]
