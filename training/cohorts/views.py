@@ -77,7 +77,7 @@ def _emails_from_upload() -> list[str]:
     except UnicodeDecodeError:
         raise ValidationFailed(_("El archivo debe estar en UTF-8.")) from None
     dialect = ";" if text.count(";") > text.count(",") else ","
-    emails = []
+    emails: list[str] = []
     for row in csv.reader(io.StringIO(text), delimiter=dialect):
         emails.extend(cell.strip() for cell in row if "@" in cell)
     return emails
