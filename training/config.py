@@ -118,12 +118,14 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         # Request sizes: pages may upload files; JSON bodies stay small.
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "API_MAX_BODY_BYTES": 256 * 1024,
+        "STAFF_IMPORT_MAX_BODY_BYTES": 3 * 1024 * 1024,
         # Accounts.
         # Argon2id cost: RFC 9106's second recommended profile (64 MiB, 3 passes).
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_COST": 65536,
         "ARGON2_PARALLELISM": 4,
         "PASSWORD_RESET_MAX_AGE": 3600,
+        "INVITATION_MAX_AGE": 7 * 24 * 3600,
         "API_TOKEN_LIFETIME": timedelta(days=30),
         "LOGIN_LIMIT_PER_ACCOUNT": environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": environ.get("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
@@ -152,4 +154,12 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         # Optional PAdES signatures of certificate PDFs: a folder holding <CODE>.p12, or
         # <CODE>.pem with <CODE>.crt.pem, per ministry (passphrase: PADES_PASSPHRASE_<CODE>).
         "PADES_SIGNERS_DIR": environ.get("PADES_SIGNERS_DIR", "").strip() or None,
+        # External courses: completion evidence is stored outside the web root, under
+        # EVIDENCE_PATH/<ministry id>/; link checks give up after LINK_CHECK_TIMEOUT s.
+        "EVIDENCE_PATH": environ.get("EVIDENCE_PATH", "").strip()
+        or str(instance_path / "evidence"),
+        "EVIDENCE_MAX_BYTES": int(environ.get("EVIDENCE_MAX_BYTES", "") or 5 * 1024 * 1024),
+        # API endpoints that take a file (evidence, completion lists) accept this much.
+        "API_UPLOAD_MAX_BODY_BYTES": 6 * 1024 * 1024,
+        "LINK_CHECK_TIMEOUT": float(environ.get("LINK_CHECK_TIMEOUT", "") or 10),
     }

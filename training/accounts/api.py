@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import current_app, g, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from training import authz
-from training.accounts import schemas, services
+from training.accounts import schemas, services, staff_import
 from training.accounts.limits import login_limits
-from training.errors import NotFound, Unauthenticated
+from training.accounts.models import User
+from training.errors import Invalid, NotFound, Unauthenticated
 from training.extensions import db
 from training.i18n import current_language
+from training.ministries import services as ministries
 
 blp = Blueprint(
     "accounts_api",
@@ -73,3 +75,151 @@ class Me(MethodView):
             "post": user.post,
             "roles": sorted(role.value for role in user.roles),
         }
+
+
+# --- Staff management (coordinators, own ministry) --------------------------------------
+
+
+def staff_data(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "full_name": user.full_name,
+        "language": user.language,
+        "post": user.post,
+        "roles": sorted(role.value for role in user.roles),
+        "active": user.active,
+        "last_login_at": user.last_login_at,
+    }
+
+
+def invitation_link(token: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"] + url_for("accounts.welcome", token=token)
+
+
+@blp.route("/staff")
+class Staff(MethodView):
+    @blp.arguments(schemas.StaffQuerySchema, location="query")
+    @blp.response(200, schemas.StaffListSchema)
+    @authz.permission_required(authz.Permission.manage_staff)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """The ministry's staff, with search, filters and pagination."""
+        rows, total = services.list_staff(
+            authz.actor(),
+            search=query.get("q"),
+            post_id=query.get("post"),
+            role=query.get("role"),
+            active=query.get("active"),
+            page=query["page"],
+            per_page=query["per_page"],
+        )
+        return {
+            "items": [staff_data(user) for user in rows],
+            "total": total,
+            "page": query["page"],
+            "per_page": query["per_page"],
+        }
+
+    @blp.arguments(schemas.InvitationSchema)
+    @blp.response(201, schemas.StaffSchema)
+    @blp.alt_response(409, description="The e-mail is already in use.")
+    @authz.permission_required(authz.Permission.manage_staff)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Invite a staff member: an account without a password, and an e-mail with a
+        signed link (valid seven days, once) to choose one."""
+        user = services.invite(
+            authz.actor(),
+            email=data["email"],
+            full_name=data["full_name"],
+            roles=data["roles"],
+            post_id=data.get("post"),
+            language=data["language"],
+            link=invitation_link,
+        )
+        db.session.commit()
+        return staff_data(user)
+
+
+@blp.route("/staff/import")
+class StaffImport(MethodView):
+    # A 5,000-row file is larger than an ordinary JSON body (see training.security).
+    body_limit_setting = "STAFF_IMPORT_MAX_BODY_BYTES"
+
+    @blp.arguments(schemas.ImportQuerySchema, location="query")
+    @blp.response(200, schemas.ImportResultSchema)
+    @blp.alt_response(400, description="The file cannot be read (encoding, headers, size).")
+    @authz.permission_required(authz.Permission.manage_staff)
+    def post(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Import staff from CSV (a ``file`` upload or a ``text/csv`` body).
+
+        ``mode=preview`` (default) writes nothing and lists row problems; ``all`` writes
+        only if every row is valid; ``valid`` writes the valid rows.
+        """
+        upload = request.files.get("file")
+        data = upload.read() if upload is not None else request.get_data()
+        try:
+            result = services.import_staff(authz.actor(), data, mode=query["mode"])
+        except staff_import.FileProblem as problem:
+            raise Invalid(problem.message, details={"file": [problem.message]}) from None
+        db.session.commit()
+        return import_data(result, query["mode"])
+
+
+def import_data(result: services.ImportResult, mode: str) -> dict[str, Any]:
+    return {
+        "mode": mode,
+        "written": result.written,
+        "created": result.created,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+        "errors": result.errors,
+        "rows": [
+            {
+                "line": row.line,
+                "email": row.values.get("email", ""),
+                "action": row.action if not row.problems else "error",
+                "problems": row.problems,
+            }
+            for row in result.rows
+        ],
+    }
+
+
+@blp.route("/staff/<user_id>/deactivation")
+class StaffDeactivation(MethodView):
+    @blp.response(200, schemas.StaffSchema)
+    @blp.alt_response(404, description="No such person in your ministry.")
+    @authz.permission_required(authz.Permission.manage_staff)
+    def post(self, user_id: str) -> dict[str, Any]:
+        """Stop a staff member from signing in; their records stay in the reports."""
+        coordinator = authz.actor()
+        user = services.deactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
+        db.session.commit()
+        return staff_data(user)
+
+
+@blp.route("/posts")
+class Posts(MethodView):
+    @blp.response(200, schemas.PostListSchema)
+    @authz.permission_required(authz.Permission.manage_staff)
+    def get(self) -> dict[str, Any]:
+        """The ministry's posts."""
+        items = ministries.list_posts(authz.actor())
+        return {"items": items, "total": len(items), "page": 1, "per_page": len(items)}
+
+    @blp.arguments(schemas.PostInSchema)
+    @blp.response(201, schemas.PostSchema)
+    @authz.permission_required(authz.Permission.manage_staff)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a consulate, embassy or headquarters unit to the ministry."""
+        coordinator = authz.actor()
+        post = ministries.create_post(
+            coordinator.ministry,
+            kind=data["kind"],
+            name=data["name"],
+            city=data["city"],
+            country=data["country"],
+            actor=coordinator,
+        )
+        db.session.commit()
+        return post

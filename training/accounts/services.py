@@ -242,8 +242,16 @@ def _set_password(user: User, new_password: str) -> None:
 # --- Password reset ---------------------------------------------------------------------
 
 
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+TOKEN_SALTS = {"reset": RESET_SALT, "invitation": "staff-invitation"}
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALTS[purpose])
+
+
+def _max_age(purpose: str) -> int:
+    key = "PASSWORD_RESET_MAX_AGE" if purpose == "reset" else "INVITATION_MAX_AGE"
+    return int(current_app.config[key])
 
 
 def _password_fingerprint(user: User) -> str:
@@ -252,8 +260,13 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256(material).hexdigest()[:16]
 
 
+def make_token(user: User, purpose: str = "reset") -> str:
+    """A signed, expiring link token that stops working once the password is set."""
+    return str(_serializer(purpose).dumps({"u": user.id, "f": _password_fingerprint(user)}))
+
+
 def make_reset_token(user: User) -> str:
-    return str(_reset_serializer().dumps({"u": user.id, "f": _password_fingerprint(user)}))
+    return make_token(user, "reset")
 
 
 def request_password_reset(email: str, reset_url: Any) -> None:
@@ -282,12 +295,11 @@ def request_password_reset(email: str, reset_url: Any) -> None:
     audit.record("auth.password_reset_requested", actor=None, target=user, details={"known": True})
 
 
-def user_for_reset_token(token: str) -> User:
-    """The user a reset token was made for; Invalid if tampered, expired or used."""
+def user_for_token(token: str, purpose: str = "reset") -> User:
+    """The user a reset or invitation token was made for; Invalid if tampered, expired
+    or already used."""
     try:
-        data = _reset_serializer().loads(
-            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
-        )
+        data = _serializer(purpose).loads(token, max_age=_max_age(purpose))
     except SignatureExpired:
         raise Invalid(_("El enlace ha caducado. Pida uno nuevo.")) from None
     except BadSignature:
@@ -301,10 +313,19 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def reset_password(token: str, new_password: str) -> User:
-    user = user_for_reset_token(token)
+def user_for_reset_token(token: str) -> User:
+    return user_for_token(token, "reset")
+
+
+def reset_password(token: str, new_password: str, purpose: str = "reset") -> User:
+    """Set the password through a reset or invitation link (which then stops working)."""
+    user = user_for_token(token, purpose)
     _set_password(user, new_password)
-    audit.record("auth.password_reset", actor=user, target=user)
+    audit.record(
+        "auth.password_reset" if purpose == "reset" else "auth.invitation_accepted",
+        actor=user,
+        target=user,
+    )
     return user
 
 
@@ -375,3 +396,211 @@ def _revoke_all_tokens(user: User) -> None:
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+# --- Staff management (coordinators) ----------------------------------------------------
+
+IMPORTABLE_ROLES = {"learner", "coordinator", "issuer"}
+
+
+def list_staff(
+    actor: Any,
+    *,
+    search: str | None = None,
+    post_id: Any = None,
+    role: str | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[User], int]:
+    """The ministry's staff, by name, with search, filters and pagination."""
+    from sqlalchemy import func, or_, select
+
+    coordinator = authz.require(actor, authz.Permission.manage_staff)
+    statement = authz.scoped(select(User), User, coordinator)
+    if search:
+        pattern = f"%{search.strip()[:100].lower()}%"
+        statement = statement.where(
+            or_(func.lower(User.full_name).like(pattern), User.email.like(pattern))
+        )
+    if post_id not in (None, ""):
+        post = authz.get_scoped(Post, post_id, coordinator)
+        statement = statement.where(User.post_id == post.id)
+    if role:
+        if role not in ROLE_VALUES:
+            raise ValidationFailed(details={"fields": {"role": [", ".join(ROLE_VALUES)]}})
+        statement = statement.where(User.role_rows.any(UserRole.role == role))
+    if active is not None:
+        statement = statement.where(User.active.is_(active))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = db.session.scalars(
+        statement.order_by(User.full_name, User.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def invite(
+    actor: Any,
+    *,
+    email: str,
+    full_name: str,
+    roles: list[str] | tuple[str, ...],
+    post_id: Any = None,
+    language: str = "es",
+    link: Any,
+) -> User:
+    """Create a staff member without a password and mail them a signed, expiring,
+    single-use link to choose one. ``link`` turns a token into the absolute URL."""
+    coordinator = authz.require(actor, authz.Permission.manage_staff)
+    if set(roles) - IMPORTABLE_ROLES:
+        raise authz.Forbidden()
+    post = authz.get_scoped(Post, post_id, coordinator) if post_id not in (None, "") else None
+    ministry = db.session.get_one(Ministry, coordinator.ministry_id)
+    user = create_user(
+        email=email,
+        full_name=full_name,
+        ministry=ministry,
+        roles=roles,
+        language=language,
+        post=post,
+        actor=coordinator,
+    )
+    send_invitation(user, link)
+    return user
+
+
+def send_invitation(user: User, link: Any) -> None:
+    days = current_app.config["INVITATION_MAX_AGE"] // 86400
+    with force_locale(user.language):
+        subject = _("Su cuenta de Aula Consular")
+        body = _(
+            "Hola, %(name)s:\n\nSu ministerio le ha abierto una cuenta en Aula Consular, la "
+            "plataforma de formación consular en trata de personas. Para elegir su contraseña, "
+            "abra este enlace en los próximos %(days)d días:\n\n%(link)s\n\nEl enlace sirve "
+            "una sola vez.\n",
+            name=user.full_name,
+            days=days,
+            link=link(make_token(user, "invitation")),
+        )
+    mail.send(user.email, subject, body)
+    audit.record("user.invited", actor=None, target=user)
+
+
+@dataclass
+class ImportResult:
+    rows: list[Any]
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    written: bool = False
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for row in self.rows if row.problems)
+
+
+def import_staff(actor: Any, data: bytes, *, mode: str = "preview") -> ImportResult:
+    """Check a staff CSV and, unless ``mode`` is ``preview``, write it.
+
+    ``all``: write only when every row is valid; ``valid``: write the valid rows and skip
+    the others. People are matched by e-mail, so uploading the same file twice changes
+    nothing the second time. Raises ``staff_import.FileProblem`` for file-level problems.
+    """
+    from sqlalchemy import select
+
+    from training.accounts import staff_import
+
+    coordinator = authz.require(actor, authz.Permission.manage_staff)
+    if mode not in {"preview", "all", "valid"}:
+        raise ValidationFailed(details={"fields": {"mode": ["preview, all, valid"]}})
+    rows = staff_import.read(data)
+    ministry = db.session.get_one(Ministry, coordinator.ministry_id)
+    posts = {post.name.casefold(): post for post in ministry.posts}
+    posts_by_id = {str(post.id): post for post in ministry.posts}
+    emails = []
+    for row in rows:
+        try:
+            row.values["email"] = normalize_email(row.values.get("email", ""))
+        except ValidationFailed:
+            row.problems.append(_("Correo electrónico no válido."))
+        emails.append(row.values.get("email", ""))
+    existing = {
+        user.email: user
+        for user in db.session.scalars(select(User).where(User.email.in_([e for e in emails if e])))
+    }
+    seen: dict[str, int] = {}
+    plans = []
+    for row in rows:
+        values = row.values
+        email = values.get("email", "")
+        if email and email in seen:
+            row.problems.append(_("El correo ya aparece en la línea %(line)d.", line=seen[email]))
+        seen.setdefault(email, row.line)
+        name = " ".join(values.get("full_name", "").split())
+        if not name or len(name) > 200 or not name.isprintable():
+            row.problems.append(_("Escriba un nombre de 1 a 200 caracteres."))
+        language = values.get("language") or "es"
+        if language not in LANGUAGES:
+            row.problems.append(_("Idioma desconocido: use es, en o fr."))
+        roles = [r.strip() for r in (values.get("role") or "learner").split("|") if r.strip()]
+        if not roles or set(roles) - IMPORTABLE_ROLES:
+            row.problems.append(_("Rol no válido: use learner, coordinator o issuer."))
+        post = None
+        if values.get("post"):
+            post = posts.get(values["post"].casefold()) or posts_by_id.get(values["post"])
+            if post is None:
+                row.problems.append(
+                    _("No existe el puesto %(post)s en su ministerio.", post=values["post"][:100])
+                )
+        user = existing.get(email)
+        if user is not None and (
+            user.ministry_id != ministry.id or {r.value for r in user.roles} - IMPORTABLE_ROLES
+        ):
+            row.problems.append(_("Ese correo pertenece a una cuenta que usted no gestiona."))
+        plans.append((row, user, name, language, roles, post))
+    result = ImportResult(rows)
+    writable = [plan for plan in plans if not plan[0].problems]
+    if mode == "preview" or (mode == "all" and result.errors):
+        for row, user, *_rest in plans:
+            if not row.problems:
+                row.action = "update" if user is not None else "create"
+        return result
+    for row, user, name, language, roles, post in writable:
+        if user is None:
+            create_user(
+                email=row.values["email"],
+                full_name=name,
+                ministry=ministry,
+                roles=roles,
+                language=language,
+                post=post,
+                actor=coordinator,
+            )
+            result.created += 1
+            continue
+        wanted_roles = sorted(
+            set(roles) | {r.value for r in user.roles if r.value not in IMPORTABLE_ROLES}
+        )
+        if (user.full_name, user.language, user.post_id, sorted(r.value for r in user.roles)) == (
+            name,
+            language,
+            post.id if post else user.post_id,
+            wanted_roles,
+        ):
+            result.unchanged += 1
+            continue
+        user.full_name, user.language = name, language
+        if post is not None:
+            user.post_id = post.id
+        if sorted(r.value for r in user.roles) != wanted_roles:
+            set_roles(user, wanted_roles, actor=coordinator)
+        result.updated += 1
+    db.session.flush()
+    result.written = True
+    audit.record(
+        "staff.imported",
+        actor=coordinator,
+        ministry_id=ministry.id,
+        details={"created": result.created, "updated": result.updated, "skipped": result.errors},
+    )
+    return result

@@ -139,3 +139,134 @@ def reset(token: str) -> ResponseReturnValue:
         flash(_("Su contraseña se ha cambiado. Ya puede iniciar sesión."), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
+
+
+@blueprint.route("/account/welcome/<token>", methods=["GET", "POST"])
+def welcome(token: str) -> ResponseReturnValue:
+    """An invited staff member chooses their password (the link works once)."""
+    if len(token) > 500:
+        raise Invalid(_("El enlace no es válido."))
+    try:
+        services.user_for_token(token, "invitation")
+    except Invalid as error:
+        return render_template("accounts/reset_invalid.html", message=error.message), 400
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.new_password.data or "", purpose="invitation")
+        except DomainError as error:
+            db.session.rollback()
+            form.new_password.errors = list(
+                error.details.get("fields", {}).get("password", [error.message])
+            )
+            return render_template("accounts/reset.html", form=form), 422
+        db.session.commit()
+        flash(_("Contraseña guardada. Ya puede iniciar sesión."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)
+
+
+# --- Staff management pages (coordinators) ----------------------------------------------
+
+
+@blueprint.route("/coordination/staff")
+@authz.permission_required(authz.Permission.manage_staff)
+def list_staff() -> ResponseReturnValue:
+    from training.ministries import services as ministries
+
+    user = authz.actor()
+    args = request.args
+    page = int(args["page"]) if args.get("page", "").isdigit() and len(args["page"]) < 6 else 1
+    active = {"1": True, "0": False}.get(args.get("active", ""))
+    rows, total = services.list_staff(
+        user,
+        search=args.get("q") or None,
+        post_id=args.get("post") or None,
+        role=args.get("role") or None,
+        active=active,
+        page=max(page, 1),
+        per_page=50,
+    )
+    return render_template(
+        "accounts/staff.html",
+        rows=rows,
+        total=total,
+        page=max(page, 1),
+        posts=ministries.list_posts(user),
+        args=args,
+        result=None,
+    )
+
+
+@blueprint.route("/coordination/staff/invite", methods=["POST"])
+@authz.permission_required(authz.Permission.manage_staff)
+def invite_staff() -> ResponseReturnValue:
+    from training.accounts.api import invitation_link
+
+    try:
+        user = services.invite(
+            authz.actor(),
+            email=request.form.get("email", ""),
+            full_name=request.form.get("full_name", ""),
+            roles=request.form.getlist("roles") or ["learner"],
+            post_id=request.form.get("post") or None,
+            language=request.form.get("language", "es"),
+            link=invitation_link,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 404:
+            raise
+        problems = [p for ps in error.details.get("fields", {}).values() for p in ps]
+        flash(" ".join([error.message, *map(str, problems)]), "error")
+        return redirect(url_for("accounts.list_staff"))
+    db.session.commit()
+    flash(_("Invitación enviada a %(email)s.", email=user.email), "info")
+    return redirect(url_for("accounts.list_staff"))
+
+
+@blueprint.route("/coordination/staff/import", methods=["POST"])
+@authz.permission_required(authz.Permission.manage_staff)
+def import_staff() -> ResponseReturnValue:
+    from training.accounts import staff_import
+    from training.ministries import services as ministries
+
+    user = authz.actor()
+    upload = request.files.get("file")
+    mode = request.form.get("mode", "preview")
+    try:
+        result = services.import_staff(user, upload.read() if upload else b"", mode=mode)
+    except staff_import.FileProblem as problem:
+        db.session.rollback()
+        flash(problem.message, "error")
+        return redirect(url_for("accounts.list_staff"))
+    db.session.commit()
+    rows, total = services.list_staff(user, per_page=50)
+    return render_template(
+        "accounts/staff.html",
+        rows=rows,
+        total=total,
+        page=1,
+        posts=ministries.list_posts(user),
+        args={},
+        result=result,
+        mode=mode,
+    )
+
+
+@blueprint.route("/coordination/staff/<user_id>/deactivate", methods=["POST"])
+@authz.permission_required(authz.Permission.manage_staff)
+def deactivate_staff(user_id: str) -> ResponseReturnValue:
+    from training.accounts.models import User
+
+    coordinator = authz.actor()
+    person = services.deactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
+    db.session.commit()
+    flash(
+        _(
+            "%(name)s ya no puede iniciar sesión; sus registros se conservan.",
+            name=person.full_name,
+        ),
+        "info",
+    )
+    return redirect(url_for("accounts.list_staff"))

@@ -87,3 +87,9 @@ def get_post(post_id: object, actor: User | None = None, ministry: Ministry | No
     if post is None or (ministry is not None and post.ministry_id != ministry.id):
         raise NotFound(_("No existe ese puesto en el ministerio."))
     return post
+
+
+def list_posts(actor: User) -> list[Post]:
+    """The actor's ministry's posts, by name."""
+    user = authz.require(actor, authz.Permission.manage_staff)
+    return list(db.session.scalars(authz.scoped(db.select(Post), Post, user).order_by(Post.name)))
