@@ -69,7 +69,7 @@ def test_excel_in_spanish_semicolons_and_bom(coordinator_api: Any) -> None:
     ("text", "message"),
     [
         pytest.param(b"", "El archivo está vacío.", id="empty"),
-        pytest.param("email,name\nx@y.org,X\n".encode(), "Los encabezados deben ser", id="columns"),
+        pytest.param(b"email,name\nx@y.org,X\n", "Los encabezados deben ser", id="columns"),
         pytest.param(
             (HEADER + "a@b.org,Ñandú,,es,learner\n").encode("latin-1"),
             "no está en UTF-8",

@@ -565,16 +565,22 @@ def import_staff(actor: Any, data: bytes, *, mode: str = "preview") -> ImportRes
             if not row.problems:
                 row.action = "update" if user is not None else "create"
         return result
+    new_users: list[User] = []
     for row, user, name, language, roles, post in writable:
         if user is None:
-            create_user(
-                email=row.values["email"],
-                full_name=name,
-                ministry=ministry,
-                roles=roles,
-                language=language,
-                post=post,
-                actor=coordinator,
+            # Every rule create_user applies was checked above, row by row; adding the
+            # new accounts together keeps a 5,000-row file to a few statements.
+            new_users.append(
+                User(
+                    email=row.values["email"],
+                    full_name=name,
+                    ministry_id=ministry.id,
+                    language=language,
+                    post_id=post.id if post else None,
+                    active=True,
+                    auth_version=1,
+                    role_rows=[UserRole(role=role) for role in sorted(set(roles))],
+                )
             )
             result.created += 1
             continue
@@ -595,7 +601,14 @@ def import_staff(actor: Any, data: bytes, *, mode: str = "preview") -> ImportRes
         if sorted(r.value for r in user.roles) != wanted_roles:
             set_roles(user, wanted_roles, actor=coordinator)
         result.updated += 1
-    db.session.flush()
+    db.session.add_all(new_users)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(
+            _("Otra importación acaba de crear alguno de estos correos. Vuelva a intentarlo.")
+        ) from None
     result.written = True
     audit.record(
         "staff.imported",
