@@ -1,7 +1,7 @@
 """Create cohorts and their members.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-28 22:53:03.015171
 """
 
@@ -12,7 +12,7 @@ import training.database
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -50,6 +50,7 @@ class Certificates(MethodView):
             authz.actor(),
             status=query.get("status"),
             search=query.get("q"),
+            cohort_id=query.get("cohort"),
             limit=per_page,
             offset=(page - 1) * per_page,
         )
@@ -159,3 +160,15 @@ class MinistryKeys(MethodView):
     def get(self, code: str) -> dict[str, Any]:
         """The ministry's public signing keys (old ones included) as a JWK set."""
         return keys.jwks(ministries.get_ministry(code))
+
+
+@blp.route("/cohorts/<cohort_id>/certificates")
+class CohortIssue(MethodView):
+    @blp.response(200, schemas.IssueResultSchema)
+    @blp.alt_response(404, description="No such cohort in your ministry.")
+    @authz.permission_required(authz.Permission.issue_certificates)
+    def post(self, cohort_id: str) -> dict[str, Any]:
+        """Issue the certificates of every member of the cohort who completed its program."""
+        issued = services.issue_for_cohort(authz.actor(), cohort_id)
+        db.session.commit()
+        return {"issued": issued}

@@ -26,6 +26,7 @@ class CertificateListSchema(Schema):
 class CertificateQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(["pending", "valid", "revoked"]))
     q = fields.String(validate=validate.Length(max=100))
+    cohort = fields.Integer()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
@@ -70,3 +71,7 @@ class VerificationSchema(Schema):
 
 class JwksSchema(Schema):
     keys = fields.List(fields.Dict())
+
+
+class IssueResultSchema(Schema):
+    issued = fields.Integer()

@@ -160,7 +160,7 @@ def _take_serial(ministry: Ministry, year: int) -> str:
     return f"{prefix}-{year}-{number:06d}"
 
 
-def _sign_and_number(certificate: Certificate, issuer: User | None) -> None:
+def sign_and_number(certificate: Certificate, issuer: User | None) -> None:
     ministry = certificate.ministry
     key = keys.current(ministry) or keys.generate(ministry)
     now = utcnow().replace(microsecond=0)
@@ -220,7 +220,7 @@ def request_certificate(
             raise
         return found
     if ministry.certificate_approval == "automatic" or issuer is not None:
-        _sign_and_number(certificate, issuer)
+        sign_and_number(certificate, issuer)
     else:
         audit.record("certificate.queued", actor=None, target=certificate, ministry_id=ministry.id)
     return certificate
@@ -281,7 +281,7 @@ def approve(actor: Any, code_or_id: Any) -> Certificate:
     certificate = _scoped_certificate(user, code_or_id)
     if certificate.status != PENDING:
         raise Conflict(_("Este certificado ya no está pendiente."))
-    _sign_and_number(certificate, user)
+    sign_and_number(certificate, user)
     return certificate
 
 
@@ -373,12 +373,24 @@ def for_staff(
     *,
     status: str | None = None,
     search: str | None = None,
+    cohort_id: Any = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Certificate], int]:
-    """The ministry's certificates for its coordinators and issuers, newest first."""
+    """The ministry's certificates for its coordinators and issuers, newest first;
+    ``cohort_id`` keeps those of the cohort's members (404 for another ministry's)."""
     user = authz.require(actor, authz.Permission.view_certificates)
     statement = authz.scoped(select(Certificate), Certificate, user)
+    if cohort_id not in (None, ""):
+        from training.cohorts.models import Cohort, CohortMember
+
+        cohort = authz.get_scoped(Cohort, cohort_id, user)
+        statement = statement.where(
+            Certificate.program_id == cohort.program_id,
+            Certificate.user_id.in_(
+                select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
+            ),
+        )
     if status in {PENDING, VALID, REVOKED}:
         statement = statement.where(Certificate.status == status)
     if search:
@@ -514,3 +526,34 @@ def rotate_key(actor: Any) -> SigningKey:
         details={"kid": key.kid},
     )
     return key
+
+
+def issue_for_cohort(actor: Any, cohort_id: Any) -> int:
+    """Issue (or approve) the certificate of every member of the cohort who completed its
+    program and has none yet. Returns how many were issued now."""
+    from training.cohorts.models import Cohort, CohortMember
+    from training.progress.models import ProgramCompletion
+
+    user = authz.require(actor, authz.Permission.issue_certificates)
+    cohort = authz.get_scoped(Cohort, cohort_id, user)
+    members = db.session.scalars(
+        select(User)
+        .join(CohortMember, CohortMember.user_id == User.id)
+        .join(
+            ProgramCompletion,
+            (ProgramCompletion.user_id == User.id)
+            & (ProgramCompletion.program_id == cohort.program_id),
+        )
+        .where(CohortMember.cohort_id == cohort.id)
+    ).all()
+    issued = 0
+    for member in members:
+        existing = current_certificate(member, cohort.program)
+        if existing is None:
+            request_certificate(member, cohort.program, issuer=user)
+            issued += 1
+        elif existing.status == PENDING:
+            sign_and_number(existing, user)
+            issued += 1
+    audit.record("certificate.cohort_issued", actor=user, target=cohort, details={"issued": issued})
+    return issued

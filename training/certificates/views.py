@@ -76,8 +76,14 @@ def list_certificates() -> Response:
             100000,
         ),
     )
+    cohort = request.args.get("cohort") or None
     rows, total = services.for_staff(
-        authz.actor(), status=status, search=search, limit=50, offset=(page - 1) * 50
+        authz.actor(),
+        status=status,
+        search=search,
+        cohort_id=cohort,
+        limit=50,
+        offset=(page - 1) * 50,
     )
     language = current_language()
     return _private(
@@ -89,6 +95,7 @@ def list_certificates() -> Response:
                 page=page,
                 status=status,
                 search=search or "",
+                cohort=cohort,
             )
         )
     )
@@ -129,9 +136,16 @@ def act(code: str, action: str) -> ResponseReturnValue:
 @blueprint.route("/issuer/certificates.zip")
 @authz.permission_required(authz.Permission.view_certificates)
 def download_zip() -> Response:
-    """The PDFs of the valid certificates matching the list's filters, in one ZIP."""
+    """The PDFs of the valid certificates matching the list's filters (a cohort's, say),
+    in one ZIP."""
     search = (request.args.get("q") or "")[:100] or None
-    rows, _total = services.for_staff(authz.actor(), status="valid", search=search, limit=ZIP_LIMIT)
+    rows, _total = services.for_staff(
+        authz.actor(),
+        status="valid",
+        search=search,
+        cohort_id=request.args.get("cohort") or None,
+        limit=ZIP_LIMIT,
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for certificate in rows:
@@ -171,3 +185,12 @@ def settings() -> ResponseReturnValue:
         flash(message, "info")
         return redirect(url_for("certificates.settings"))
     return render_template("certificates/settings.html", ministry=user.ministry, errors={})
+
+
+@blueprint.route("/issuer/cohorts/<cohort_id>/issue", methods=["POST"])
+@authz.permission_required(authz.Permission.issue_certificates)
+def issue_cohort(cohort_id: str) -> ResponseReturnValue:
+    issued = services.issue_for_cohort(authz.actor(), cohort_id)
+    db.session.commit()
+    flash(_("%(n)d certificados emitidos.", n=issued), "info")
+    return redirect(url_for("certificates.list_certificates", cohort=cohort_id))
