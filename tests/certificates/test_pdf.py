@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +177,12 @@ def test_a_configured_ministry_gets_a_pades_signature_that_validates(
     root = load_cert_from_pemder(str(pades_folder / "root.pem"))
     reader = PdfFileReader(io.BytesIO(data))
     (signature,) = reader.embedded_signatures
-    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[root]))
+    # pyHanko's synchronous API runs its own event loop: give it a thread, since the
+    # browser tests' driver may hold the main thread's loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        status = pool.submit(
+            validate_pdf_signature, signature, ValidationContext(trust_roots=[root])
+        ).result()
     assert status.bottom_line, status.pretty_print_details()
     assert status.intact and status.valid
 

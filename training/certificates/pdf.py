@@ -8,9 +8,11 @@ gives the same bytes, until a PAdES signature is added by a :data:`SIGNERS` entr
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -262,8 +264,15 @@ def _pades(data: bytes, loaded: object) -> bytes:
         subfilter=fields.SigSeedSubFilter.PADES,
         reason="Certificado emitido por Aula Consular",
     )
-    output = signers.sign_pdf(writer, metadata, signer=loaded)  # type: ignore[arg-type]
-    return bytes(output.getvalue())
+
+    async def sign() -> bytes:
+        output = await signers.async_sign_pdf(writer, metadata, signer=loaded)  # type: ignore[arg-type]
+        return bytes(output.getvalue())
+
+    # pyHanko signs with asyncio; a thread of its own gives it a loop even when the caller
+    # already runs one (an async server, or a test browser driver).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, sign()).result()
 
 
 def signing_material(ministry_code: str) -> tuple[Path, str | None] | None:
