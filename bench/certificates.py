@@ -71,7 +71,7 @@ def main() -> None:
             services.request_certificate(user, program)
             certificate = services.current_certificate(user, program)
             assert certificate is not None
-            services._sign_and_number(certificate, None)
+            services.sign_and_number(certificate, None)
         db.session.commit()
         issue_seconds = time.perf_counter() - started
 
