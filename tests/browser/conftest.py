@@ -144,22 +144,27 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def browser_context_args(live_server: LiveServer) -> dict[str, Any]:
     """Options of the test's browser context; override in a module to change them.
 
-    ``bypass_csp``: the app's Content-Security-Policy (``script-src 'self'``) would block
-    axe-core, which is injected as an inline script. The policy itself is checked on the
-    responses' headers by the other tests (tests/test_security.py).
+    The app's Content-Security-Policy stays on: axe-core is served from the site's own
+    origin (see ``context``), and any CSP violation fails the test (see ``page``).
     """
     return {
         "base_url": live_server.base_url,
         "locale": "es-ES",
         "viewport": {"width": 1280, "height": 800},
-        "bypass_csp": True,
     }
 
 
 @pytest.fixture
 def context(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[BrowserContext]:
+    from tests.browser.axe import AXE_JS, AXE_PATH
+
     instance = browser.new_context(**browser_context_args)
     instance.set_default_timeout(10_000)
+    # axe-core answers from the site's own origin, so that script-src 'self' admits it.
+    instance.route(
+        f"**{AXE_PATH}",
+        lambda route: route.fulfill(path=AXE_JS, content_type="application/javascript"),
+    )
     try:
         yield instance
     finally:
@@ -167,8 +172,24 @@ def context(browser: Browser, browser_context_args: dict[str, Any]) -> Iterator[
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+def csp_violations() -> list[str]:
+    """What the browser reported as Content-Security-Policy violations on ``page``."""
+    return []
+
+
+@pytest.fixture
+def page(context: BrowserContext, csp_violations: list[str]) -> Iterator[Page]:
+    """A page whose Content-Security-Policy violations fail the test."""
+    instance = context.new_page()
+    violations = csp_violations
+
+    def watch(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    instance.on("console", watch)
+    yield instance
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 # --- Screenshots of failures ------------------------------------------------------------
