@@ -87,7 +87,11 @@ def _limit_api_bodies() -> None:
     if request.path.startswith("/api/"):
         from flask import current_app
 
-        request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
+        # An endpoint that takes a file names a larger limit on its view class
+        # (``body_limit_setting``, e.g. training.links.api); every other body stays small.
+        view = current_app.view_functions.get(request.endpoint or "")
+        setting = getattr(getattr(view, "view_class", None), "body_limit_setting", None)
+        request.max_content_length = current_app.config[setting or "API_MAX_BODY_BYTES"]
 
 
 def _commit_token_touch(response: Response) -> Response:

@@ -1,0 +1,305 @@
+"""The mailer: SMTP when configured, the outbox always, and never a lost message."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import socket
+import socketserver
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from tests.helpers import fresh, outbox, post_form, reset_link
+from training.extensions import db
+from training.mail import services
+
+
+@dataclass
+class SmtpLog:
+    """What the fake server saw."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
+    refuse_recipients: bool = False
+
+
+class _SmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough of RFC 5321 for smtplib: EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT."""
+
+    server: _SmtpServer
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode("ascii") + b"\r\n")
+
+    def handle(self) -> None:
+        log = self.server.log
+        sender, recipients = "", []
+        self.reply("220 fake.smtp.test ESMTP")
+        while raw := self.rfile.readline():
+            command = raw.decode("ascii").strip()
+            verb = command.split(" ", 1)[0].upper()
+            if verb in {"EHLO", "HELO"}:
+                self.reply("250-fake.smtp.test")
+                self.reply("250 AUTH PLAIN")
+            elif verb == "AUTH":
+                credentials = base64.b64decode(command.split()[-1]).split(b"\0")
+                log.logins.append(credentials[1].decode())
+                self.reply("235 2.7.0 Authentication successful")
+            elif verb == "MAIL":
+                sender, recipients = command.split(":", 1)[1].strip("<> "), []
+                self.reply("250 OK")
+            elif verb == "RCPT":
+                if log.refuse_recipients:
+                    self.reply("550 5.1.1 No such mailbox here")
+                else:
+                    recipients.append(command.split(":", 1)[1].strip("<> "))
+                    self.reply("250 OK")
+            elif verb == "DATA":
+                self.reply("354 End data with <CR><LF>.<CR><LF>")
+                lines = []
+                while (line := self.rfile.readline()) != b".\r\n":
+                    lines.append(line[1:] if line.startswith(b"..") else line)
+                log.messages.append(
+                    message_from_bytes(b"".join(lines), policy=policy.default)  # type: ignore[arg-type]
+                )
+                log.envelopes.append((sender, recipients))
+                self.reply("250 OK queued")
+            elif verb == "QUIT":
+                self.reply("221 Bye")
+                return
+            else:
+                self.reply("250 OK")
+
+
+class _SmtpServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = True
+
+    def __init__(self, log: SmtpLog) -> None:
+        super().__init__(("127.0.0.1", 0), _SmtpHandler)
+        self.log = log
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, SmtpLog]]:
+    """A fake SMTP server on 127.0.0.1, on a free port, for the length of one test."""
+    log = SmtpLog()
+    server = _SmtpServer(log)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield server.server_address[1], log
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def use_smtp(app: Any, port: int, **settings: Any) -> None:
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_USE_TLS=False,
+        MAIL_USE_SSL=False,
+        MAIL_TIMEOUT=5,
+        **settings,
+    )
+
+
+# --- Without SMTP: the outbox -----------------------------------------------------------
+
+
+def test_without_smtp_the_message_waits_in_the_outbox_and_the_log_says_so(app, caplog):
+    with caplog.at_level(logging.INFO, logger=app.logger.name):
+        message = services.send("consul@gt.example.org", "Asunto", "Cuerpo con un enlace secreto")
+    db.session.commit()
+
+    (stored,) = outbox()
+    assert (stored.id, stored.recipient, stored.subject, stored.body, stored.status) == (
+        message.id,
+        "consul@gt.example.org",
+        "Asunto",
+        "Cuerpo con un enlace secreto",
+        "queued",
+    )
+    assert stored.sent_at is None
+    logged = caplog.text
+    assert f"Mail #{message.id} to consul@gt.example.org" in logged
+    assert "outbox" in logged
+    # The body may hold a single-use link: it stays out of the log.
+    assert "enlace secreto" not in logged
+
+
+def test_retry_without_smtp_sends_nothing(app):
+    services.send("consul@gt.example.org", "Asunto", "Cuerpo")
+
+    assert services.retry_failed() == (0, 0)
+    db.session.commit()
+    assert outbox()[0].status == "queued"
+
+
+# --- With SMTP --------------------------------------------------------------------------
+
+
+def test_smtp_delivers_the_message_and_marks_it_sent(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, port)
+
+    services.send("consul@gt.example.org", "Restablecer", "Hola, María José:\n")
+    db.session.commit()
+
+    (stored,) = outbox()
+    assert stored.status == "sent"
+    assert stored.sent_at is not None
+    assert stored.error is None
+    (delivered,) = log.messages
+    assert delivered["To"] == "consul@gt.example.org"
+    assert delivered["From"] == app.config["MAIL_SENDER"]
+    assert delivered["Subject"] == "Restablecer"
+    assert delivered.get_content().replace("\r\n", "\n") == "Hola, María José:\n"
+    assert log.envelopes == [("no-reply@localhost", ["consul@gt.example.org"])]
+    assert log.logins == []
+
+
+def test_smtp_logs_in_when_a_username_is_configured(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, port, MAIL_USERNAME="aula", MAIL_PASSWORD="smtp secret")
+
+    services.send("consul@gt.example.org", "Asunto", "Cuerpo")
+    db.session.commit()
+
+    assert log.logins == ["aula"]
+    assert outbox()[0].status == "sent"
+
+
+def test_a_refused_message_is_kept_as_failed_with_the_reason(app, smtp_server, caplog):
+    port, log = smtp_server
+    log.refuse_recipients = True
+    use_smtp(app, port)
+
+    services.send("consul@gt.example.org", "Asunto", "Cuerpo")
+    db.session.commit()
+
+    (stored,) = outbox()
+    assert stored.status == "failed"
+    assert "No such mailbox" in stored.error
+    assert stored.body == "Cuerpo"
+    assert "failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"MAIL_USE_TLS": True},
+        {"MAIL_USE_SSL": True},
+    ],
+    ids=["nobody listening", "STARTTLS not offered", "TLS to a plain server"],
+)
+def test_unreachable_or_insecure_smtp_keeps_the_message_as_failed(app, smtp_server, settings):
+    port, log = smtp_server
+    use_smtp(app, port if settings else closed_port())
+    app.config.update(settings)
+
+    message = services.send("consul@gt.example.org", "Asunto", "Cuerpo")
+    db.session.commit()
+
+    assert outbox()[0].status == "failed"
+    assert outbox()[0].error
+    assert message.sent_at is None
+    assert log.messages == []
+
+
+def test_retry_sends_what_failed_before(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, closed_port())
+    services.send("first@gt.example.org", "Uno", "Cuerpo")
+    services.send("second@gt.example.org", "Dos", "Cuerpo")
+    db.session.commit()
+    assert {message.status for message in outbox()} == {"failed"}
+
+    use_smtp(app, port)
+    assert services.retry_failed() == (2, 0)
+    db.session.commit()
+
+    assert {message.status for message in outbox()} == {"sent"}
+    assert [message["To"] for message in log.messages] == [
+        "first@gt.example.org",
+        "second@gt.example.org",
+    ]
+    assert all(message.error is None for message in outbox())
+
+
+def test_password_reset_mail_goes_out_over_smtp(app, client, smtp_server, learner):
+    port, log = smtp_server
+    use_smtp(app, port)
+
+    post_form(client, "/account/reset", {"email": learner.email})
+
+    (delivered,) = log.messages
+    assert delivered["To"] == learner.email
+    (stored,) = outbox()
+    assert stored.status == "sent"
+    assert reset_link(stored)[0] in delivered.get_content()
+
+
+# --- flask mail ... ---------------------------------------------------------------------
+
+
+def test_mail_outbox_command_prints_the_newest_messages(runner, app):
+    services.send("first@gt.example.org", "Uno", "Primer cuerpo")
+    services.send("second@gt.example.org", "Dos", "Segundo cuerpo")
+    db.session.commit()
+
+    result = runner.invoke(args=["mail", "outbox", "--limit", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert "[queued] to second@gt.example.org: Dos" in result.output
+    assert "Segundo cuerpo" in result.output
+    assert "first@gt.example.org" not in result.output
+
+
+def test_mail_outbox_command_on_an_empty_outbox(runner):
+    result = runner.invoke(args=["mail", "outbox"])
+
+    assert result.exit_code == 0
+    assert result.output == "The outbox is empty.\n"
+
+
+@pytest.mark.parametrize("limit", ["0", "1001", "ten"])
+def test_mail_outbox_command_refuses_odd_limits(runner, limit):
+    assert runner.invoke(args=["mail", "outbox", "--limit", limit]).exit_code == 2
+
+
+def test_mail_retry_command_reports_and_fails_while_mail_is_failing(app, runner, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, closed_port())
+    services.send("consul@gt.example.org", "Asunto", "Cuerpo")
+    db.session.commit()
+
+    failing = runner.invoke(args=["mail", "retry"])
+    assert failing.exit_code == 1
+    assert failing.output == "0 sent, 1 still failing.\n"
+
+    use_smtp(app, port)
+    working = runner.invoke(args=["mail", "retry"])
+    assert working.exit_code == 0
+    assert working.output == "1 sent, 0 still failing.\n"
+    fresh()
+    assert outbox()[0].status == "sent"
+    assert len(log.messages) == 1

@@ -1,0 +1,167 @@
+"""Settings from the environment: safe defaults, and refusal to start unsafely."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from training import create_app
+from training.config import ConfigurationError, database_url, load_settings
+
+LONG_SECRET = "s" * 32
+
+
+def settings(tmp_path: Path, **environ: str) -> dict:
+    return load_settings(environ, tmp_path / "instance")
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {},
+        {"SECRET_KEY": ""},
+        {"SECRET_KEY": "   "},
+        {"SECRET_KEY": "s" * 31},
+        {"SECRET_KEY": "short"},
+    ],
+    ids=["unset", "empty", "blank", "31 characters", "short"],
+)
+def test_production_refuses_a_missing_or_short_secret_key(tmp_path, environ):
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        settings(tmp_path, TRAINING_ENV="production", **environ)
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_production_does_not_start_without_a_secret_key(monkeypatch):
+    monkeypatch.setenv("TRAINING_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+    with pytest.raises(ConfigurationError):
+        create_app()
+
+
+def test_production_settings(tmp_path):
+    config = settings(tmp_path, TRAINING_ENV="production", SECRET_KEY=LONG_SECRET)
+
+    assert config["SECRET_KEY"] == LONG_SECRET
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["REMEMBER_COOKIE_SECURE"] is True
+    assert config["HSTS_ENABLED"] is True
+    assert config["TESTING"] is False
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_development_settings_are_not_secure_only(tmp_path):
+    config = settings(tmp_path, TRAINING_ENV="development")
+
+    assert config["SESSION_COOKIE_SECURE"] is False
+    assert config["HSTS_ENABLED"] is False
+
+
+def test_development_secret_key_is_created_once_private_and_reused(tmp_path):
+    first = settings(tmp_path)["SECRET_KEY"]
+    key_file = tmp_path / "instance" / "secret_key"
+
+    assert key_file.read_text(encoding="ascii") == first
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first) >= 32
+    assert settings(tmp_path)["SECRET_KEY"] == first
+    assert settings(tmp_path, TRAINING_ENV="development")["SECRET_KEY"] == first
+
+
+def test_a_given_secret_key_is_used_and_no_file_is_written(tmp_path):
+    assert settings(tmp_path, SECRET_KEY="given")["SECRET_KEY"] == "given"
+    assert not (tmp_path / "instance").exists()
+
+
+def test_testing_gets_a_throwaway_key_and_writes_nothing(tmp_path):
+    first = settings(tmp_path, TRAINING_ENV="testing")["SECRET_KEY"]
+
+    assert first != settings(tmp_path, TRAINING_ENV="testing")["SECRET_KEY"]
+    assert not (tmp_path / "instance").exists()
+
+
+@pytest.mark.parametrize("env", ["prod", "Production", "staging", "test"])
+def test_unknown_environments_are_refused(tmp_path, env):
+    with pytest.raises(ConfigurationError, match="TRAINING_ENV"):
+        settings(tmp_path, TRAINING_ENV=env)
+
+
+def test_an_empty_environment_name_means_development(tmp_path):
+    assert settings(tmp_path, TRAINING_ENV=" ")["TRAINING_ENV"] == "development"
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u:p@db:5432/aula", "postgresql+psycopg://u:p@db:5432/aula"),
+        ("postgresql://u:p@db/aula", "postgresql+psycopg://u:p@db/aula"),
+        ("postgresql+psycopg://u@db/aula", "postgresql+psycopg://u@db/aula"),
+        (" sqlite:////srv/aula.sqlite3 ", "sqlite:////srv/aula.sqlite3"),
+    ],
+)
+def test_database_url_schemes_are_made_usable(tmp_path, given, used):
+    assert database_url({"DATABASE_URL": given}, tmp_path) == used
+
+
+def test_default_database_is_a_sqlite_file_under_instance(tmp_path):
+    config = settings(tmp_path)
+
+    assert config["SQLALCHEMY_DATABASE_URI"] == (
+        f"sqlite:///{tmp_path / 'instance' / 'aula_consular.sqlite3'}"
+    )
+    assert "connect_args" not in config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_postgres_connections_time_out(tmp_path):
+    config = settings(tmp_path, DATABASE_URL="postgres://db/aula")
+
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+
+
+@pytest.mark.parametrize("language", ["de", "ES", "spanish"])
+def test_unknown_default_language_is_refused(tmp_path, language):
+    with pytest.raises(ConfigurationError, match="DEFAULT_LANGUAGE"):
+        settings(tmp_path, DEFAULT_LANGUAGE=language)
+
+
+def test_default_language_is_spanish_and_can_change(tmp_path):
+    assert settings(tmp_path)["DEFAULT_LANGUAGE"] == "es"
+    assert settings(tmp_path, DEFAULT_LANGUAGE="fr")["BABEL_DEFAULT_LOCALE"] == "fr"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("", True), ("1", True), ("yes", True), ("ON", True), ("0", False), ("no", False)],
+)
+def test_flags(tmp_path, value, expected):
+    assert settings(tmp_path, RATELIMIT_ENABLED=value)["RATELIMIT_ENABLED"] is expected
+
+
+def test_mail_and_redis_settings(tmp_path):
+    config = settings(
+        tmp_path,
+        MAIL_SERVER=" smtp.example.org ",
+        MAIL_PORT="2525",
+        MAIL_USE_TLS="0",
+        REDIS_URL="redis://cache:6379/0",
+        PUBLIC_BASE_URL="https://aula.example.org/",
+        TRUSTED_PROXIES="2",
+    )
+
+    assert config["MAIL_SERVER"] == "smtp.example.org"
+    assert config["MAIL_PORT"] == 2525
+    assert config["MAIL_USE_TLS"] is False
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://cache:6379/0"
+    assert config["PUBLIC_BASE_URL"] == "https://aula.example.org"
+    assert config["TRUSTED_PROXIES"] == 2
+
+
+def test_without_mail_server_mail_goes_to_the_outbox(tmp_path):
+    config = settings(tmp_path)
+
+    assert config["MAIL_SERVER"] is None
+    assert config["RATELIMIT_STORAGE_URI"] == "memory://"
