@@ -81,9 +81,13 @@ def _register_blueprints(app: Flask) -> None:
     from training.cohorts import api as cohorts_api
     from training.cohorts import views as cohorts_views
     from training.extensions import api, csrf
+    from training.links import api as links_api
+    from training.links import views as links_views
     from training.progress import api as progress_api
     from training.quizzes import api as quizzes_api
     from training.quizzes import views as quizzes_views
+    from training.reports import api as reports_api
+    from training.reports import views as reports_views
     from training.system import api as system_api
     from training.system import views as system_views
 
@@ -93,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quizzes_views.blueprint)
     app.register_blueprint(certificates_views.blueprint)
     app.register_blueprint(cohorts_views.blueprint)
+    app.register_blueprint(reports_views.blueprint)
+    app.register_blueprint(links_views.blueprint)
     api_blueprints = (
         accounts_api.blp,
         catalog_api.blp,
@@ -100,6 +106,8 @@ def _register_blueprints(app: Flask) -> None:
         progress_api.blp,
         certificates_api.blp,
         cohorts_api.blp,
+        reports_api.blp,
+        links_api.blp,
         system_api.blp,
     )
     for api_blueprint in api_blueprints:
@@ -119,6 +127,7 @@ def _register_commands(app: Flask) -> None:
     from training.accounts.cli import users_cli
     from training.catalog.cli import content_cli
     from training.certificates.cli import certificates_cli, keygen
+    from training.links.cli import links_cli
     from training.mail.cli import mail_cli
     from training.ministries.cli import ministries_cli
     from training.system.cli import demo
@@ -129,4 +138,5 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(ministries_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(links_cli)
     app.cli.add_command(demo)

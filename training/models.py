@@ -14,6 +14,14 @@ from training.catalog.models import (
 )
 from training.certificates.models import Certificate, SerialCounter, SigningKey
 from training.cohorts.models import Cohort, CohortMember
+from training.links.models import (
+    ExternalCompletion,
+    ExternalCourse,
+    ExternalCourseCredit,
+    ExternalCourseModule,
+    ExternalLaunch,
+    ExternalLinkCheck,
+)
 from training.mail.models import OutboxMessage
 from training.ministries.models import Ministry, Post
 from training.progress.models import (
@@ -36,6 +44,12 @@ __all__ = [
     "Cohort",
     "CohortMember",
     "ContentAsset",
+    "ExternalCompletion",
+    "ExternalCourse",
+    "ExternalCourseCredit",
+    "ExternalCourseModule",
+    "ExternalLaunch",
+    "ExternalLinkCheck",
     "LearningEvent",
     "Lesson",
     "LessonProgress",

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from training.catalog.models import Module, Translated, in_language
 from training.database import UTCDateTime, utcnow
 from training.extensions import db
+from training.ministries.models import Ministry
 
 REPORTED = "reported"
 VERIFIED = "verified"
@@ -63,6 +64,7 @@ class ExternalCourse(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    ministry: Mapped[Ministry | None] = relationship(lazy="joined")
     course_modules: Mapped[list[ExternalCourseModule]] = relationship(
         cascade="all, delete-orphan", order_by="ExternalCourseModule.module_id"
     )

@@ -25,6 +25,7 @@ ACTIVITY_TYPES = {
     "lesson": "http://adlnet.gov/expapi/activities/lesson",
     "question": "http://adlnet.gov/expapi/activities/cmi.interaction",
     "program": "http://adlnet.gov/expapi/activities/course",
+    "external_course": "http://adlnet.gov/expapi/activities/link",
 }
 LANGUAGE_TAGS = {"es": "es", "en": "en", "fr": "fr"}
 
@@ -39,6 +40,8 @@ def object_url(base_url: str, event: LearningEvent) -> str:
     if event.object_type == "question":
         slug, question = key.split("/", 1)
         return f"{base_url}/modules/{slug}/questions/{question}"
+    if event.object_type == "external_course":
+        return f"{base_url}/go/{key}"
     return f"{base_url}/programs/{key}"
 
 

@@ -10,8 +10,10 @@ from training.accounts import services as accounts
 from training.accounts.models import User
 from training.errors import Conflict
 from training.extensions import db
+from training.links import services as links
 from training.ministries import services as ministries
 from training.ministries.models import Post
+from training.system import demo_learning
 
 # Shown on screen by `flask demo`; the command refuses to run in production.
 DEMO_PASSWORD = "Palermo-2000-Demo"  # noqa: S105
@@ -76,5 +78,9 @@ def load_demo() -> list[DemoLogin]:
                 post=posts[code][post_index],
             )
         logins.append(DemoLogin(email, roles, code))
+    # IOM's virtual course, for every ministry; Guatemala counts it toward the program.
+    links.seed_demo_courses(credit_ministry_ids=[ministries.get_ministry("GT").id])
+    # More staff with learning history and cohorts, so that every report shows something.
+    demo_learning.load(posts, DEMO_PASSWORD)
     db.session.flush()
     return logins

@@ -12,6 +12,7 @@ from training import authz
 from training.accounts.labels import ROLE_LABELS
 from training.cohorts import services as cohorts
 from training.extensions import api, db
+from training.links import services as links
 from training.net import safe_next
 from training.progress import services as progress
 
@@ -28,6 +29,8 @@ def dashboard() -> str:
         role_names=ROLE_LABELS,
         program_view=progress.program_view(user),
         deadlines=cohorts.deadlines_for(user),
+        external_courses=links.courses_for(user, with_modules=False),
+        manages_external_courses=authz.can(user, authz.Permission.manage_external_courses),
     )
 
 

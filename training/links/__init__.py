@@ -1,0 +1,1 @@
+"""The external course registry (IOM's virtual course first)."""
