@@ -1,0 +1,350 @@
+"""Reports under load, next to a bare Flask endpoint served the same way; and the peak
+memory of a 50,000-row CSV export.
+
+    .venv/bin/python bench/reports.py [--staff 5000] [--requests 200] [--concurrency 4]
+
+Builds a database (SQLite in a temporary folder, or BENCH_DATABASE_URL) with the shipped
+curriculum (ten modules), ``--staff`` learners of Guatemala with realistic progress
+(module progress, graded attempts with their answers, program completions and
+certificates) plus a tenth as many in the other ministries, starts gunicorn with 2 workers
+for the application and for a bare Flask app, signs in a coordinator and a regional user,
+and prints for each report the median server time (Server-Timing), the median client
+time, requests per second and the ratio to the bare endpoint.
+
+Then it exports the whole completion report (staff × 10 rows: 50,000 by default) as CSV
+in this process, under tracemalloc, and prints the peak memory next to the size of the
+file: the export streams, so the peak stays near one chunk of rows whatever the size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from common import PASSWORD, gunicorn, load, seeded, sign_in, table, temporary_database
+
+COORDINATOR = "coordinacion@bench.example.org"
+REGIONAL = "secretaria@bench.example.org"
+
+
+def populate(url: str, staff: int) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import insert, select
+
+    from training import create_app
+    from training.accounts.models import User, UserRole
+    from training.accounts.passwords import hash_password
+    from training.catalog import services as catalog
+    from training.catalog.models import Module, ModuleVersion, Program, Question
+    from training.certificates.models import Certificate
+    from training.cohorts.models import Cohort, CohortMember
+    from training.database import utcnow
+    from training.extensions import db
+    from training.ministries.models import Ministry, Post
+    from training.ministries.services import seed_ministries
+    from training.progress.models import ModuleProgress, ProgramCompletion
+    from training.quizzes.models import Attempt, AttemptAnswer
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    random = seeded()
+    with app.app_context():
+        upgrade()
+        seed_ministries()
+        catalog.sync(Path(app.root_path).parent / "content" / "manual_modules")
+        db.session.commit()
+        ministries = dict(db.session.execute(select(Ministry.code, Ministry.id)).all())
+        guatemala = ministries["GT"]
+        others = [ministry_id for code, ministry_id in ministries.items() if code != "GT"]
+        program = db.session.scalars(select(Program)).one()
+        versions = db.session.scalars(
+            select(ModuleVersion)
+            .join(Module, Module.current_version_id == ModuleVersion.id)
+            .order_by(ModuleVersion.position)
+        ).all()
+        questions = {
+            v.id: db.session.scalars(
+                select(Question.id).where(Question.module_version_id == v.id)
+            ).all()
+            for v in versions
+        }
+        posts = []
+        for n in range(20):
+            post = Post(
+                ministry_id=guatemala,
+                kind="consulate",
+                name=f"Consulado número {n + 1}",
+                city="Ciudad",
+                country="MX",
+            )
+            db.session.add(post)
+            posts.append(post)
+        db.session.flush()
+        password_hash = hash_password(PASSWORD)
+        now = utcnow()
+        people = staff + staff // 10
+        users, roles = [], []
+        for n in range(1, people + 1):
+            ministry_id = guatemala if n <= staff else random.choice(others)
+            users.append(
+                {
+                    "id": n,
+                    "email": f"persona{n}@bench.example.org",
+                    "full_name": f"Persona Número {n}",
+                    "language": "es",
+                    "ministry_id": ministry_id,
+                    "post_id": random.choice(posts).id if ministry_id == guatemala else None,
+                    "password_hash": password_hash,
+                    "active": random.random() > 0.03,
+                    "auth_version": 1,
+                    "created_at": now,
+                }
+            )
+            roles.append({"user_id": n, "role": "learner"})
+        for n, (email, role, ministry_id) in enumerate(
+            [(COORDINATOR, "coordinator", guatemala), (REGIONAL, "regional", ministries["CR"])],
+            start=people + 1,
+        ):
+            users.append(
+                {
+                    "id": n,
+                    "email": email,
+                    "full_name": role.title(),
+                    "language": "es",
+                    "ministry_id": ministry_id,
+                    "password_hash": password_hash,
+                    "active": True,
+                    "auth_version": 1,
+                    "created_at": now,
+                }
+            )
+            roles.append({"user_id": n, "role": role})
+        db.session.execute(insert(User), users)
+        db.session.execute(insert(UserRole), roles)
+
+        progress, attempts, answers, completions, certificates = [], [], [], [], []
+        attempt_id = 0
+        for user in users[:people]:
+            started = random.choices(
+                range(len(versions) + 1), weights=[3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 3]
+            )[0]
+            skill = random.random()
+            for index, version in enumerate(versions[:started]):
+                done = index < started - 1 or random.random() < 0.5
+                when = now - timedelta(days=random.randint(1, 300))
+                best = random.randint(80, 100) if done else random.randint(30, 79)
+                progress.append(
+                    {
+                        "user_id": user["id"],
+                        "ministry_id": user["ministry_id"],
+                        "module_id": version.module_id,
+                        "module_version_id": version.id,
+                        "lessons_read": 3,
+                        "best_score": best,
+                        "started_at": when,
+                        "passed_at": when if done else None,
+                        "completed_at": when if done else None,
+                    }
+                )
+                attempt_id += 1
+                attempts.append(
+                    {
+                        "id": attempt_id,
+                        "user_id": user["id"],
+                        "ministry_id": user["ministry_id"],
+                        "module_id": version.module_id,
+                        "module_version_id": version.id,
+                        "number": 1,
+                        "status": "submitted",
+                        "started_at": when,
+                        "submitted_at": when,
+                        "score": best,
+                        "passed": done,
+                    }
+                )
+                for question_id in questions[version.id][: version.questions_per_attempt]:
+                    right = random.random() < 0.3 + 0.6 * skill
+                    answers.append(
+                        {
+                            "attempt_id": attempt_id,
+                            "question_id": question_id,
+                            "choice_ids": [],
+                            "credit": 1.0 if right else 0.0,
+                            "correct": right,
+                            "saved_at": when,
+                        }
+                    )
+            if started == len(versions) and random.random() < 0.8:
+                completions.append(
+                    {
+                        "user_id": user["id"],
+                        "ministry_id": user["ministry_id"],
+                        "program_id": program.id,
+                        "completed_at": now - timedelta(days=random.randint(0, 300)),
+                    }
+                )
+                certificates.append(
+                    {
+                        "serial": f"B-{user['id']:07d}",
+                        "code": uuid.uuid4().hex[:32],
+                        "user_id": user["id"],
+                        "ministry_id": user["ministry_id"],
+                        "program_id": program.id,
+                        "status": "valid",
+                        "holder_name": user["full_name"],
+                        "language": "es",
+                        "hours": program.hours,
+                        "modules": [],
+                        "subject_id": f"urn:uuid:{uuid.uuid4()}",
+                        "requested_at": completions[-1]["completed_at"],
+                        "issued_at": completions[-1]["completed_at"],
+                    }
+                )
+        for rows, model in (
+            (progress, ModuleProgress),
+            (attempts, Attempt),
+            (answers, AttemptAnswer),
+            (completions, ProgramCompletion),
+            (certificates, Certificate),
+        ):
+            for start in range(0, len(rows), 5000):
+                db.session.execute(insert(model), rows[start : start + 5000])
+        cohort = Cohort(
+            ministry_id=guatemala,
+            program_id=program.id,
+            name="Promoción 2026",
+            starts_on=date.today() - timedelta(days=200),
+            deadline=date.today() - timedelta(days=10),
+        )
+        db.session.add(cohort)
+        db.session.flush()
+        db.session.execute(
+            insert(CohortMember),
+            [{"cohort_id": cohort.id, "user_id": u["id"]} for u in users[: staff // 2]],
+        )
+        db.session.commit()
+        print(
+            f"database: {staff} learners of GT and {people - staff} of other ministries, "
+            f"{len(versions)} modules, {len(progress)} module progress rows, "
+            f"{len(attempts)} attempts, {len(answers)} answers, "
+            f"{len(certificates)} certificates"
+        )
+        db.engine.dispose()
+
+
+def export_peak(url: str) -> tuple[int, int, int, float]:
+    """Export the whole completion report as CSV in this process under tracemalloc:
+    (rows, bytes, peak bytes, seconds)."""
+    from sqlalchemy import select
+
+    from training import create_app
+    from training.accounts.models import User
+    from training.extensions import db
+    from training.reports import formats, presenters, services
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.test_request_context():
+        coordinator = db.session.scalars(select(User).where(User.email == COORDINATOR)).one()
+        scope = services.scope(coordinator)
+        table_ = presenters.completion("es")
+        rows = 0
+
+        def counted() -> Any:
+            nonlocal rows
+            for row in services.completion_stream(scope):
+                rows += 1
+                yield row
+
+        # Warm up (compiled SQL, translations), on the same data.
+        for _chunk in formats.get("csv").chunks(
+            "x", table_.headers(), table_.export_rows(services.completion_stream(scope))
+        ):
+            break
+        size = 0
+        started = time.perf_counter()
+        tracemalloc.start()
+        try:
+            for chunk in formats.get("csv").chunks(
+                "x", table_.headers(), table_.export_rows(counted())
+            ):
+                size += len(chunk)
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        seconds = time.perf_counter() - started
+        db.engine.dispose()
+    return rows, size, peak, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--staff", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+
+    url, folder = temporary_database()
+    started = time.perf_counter()
+    populate(url, args.staff)
+    print(f"populated in {time.perf_counter() - started:.1f} s")
+    env = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-" + "x" * 40,
+        "TRAINING_ENV": "development",
+        "RATELIMIT_ENABLED": "false",
+    }
+    coordinator_pages = {
+        "completion JSON": "/api/v1/reports/completion",
+        "completion filtered": "/api/v1/reports/completion?post=3&status=completed",
+        "ministry page": "/coordination/reports",
+        "item analysis": "/api/v1/reports/items",
+        "overdue": "/api/v1/reports/overdue",
+    }
+    exports = {"completion CSV": "/api/v1/reports/completion?format=csv"}
+    regional_pages = {"regional": "/api/v1/reports/regional", "regional page": "/regional"}
+    with gunicorn("bench.bare:app", {}) as bare_port:
+        load(bare_port, "/", "warm-up", requests=100, concurrency=args.concurrency)
+        baseline = load(
+            bare_port, "/", "bare Flask", requests=args.requests * 2, concurrency=args.concurrency
+        )
+    results: list[Any] = []
+    with gunicorn("wsgi:app", env) as port:
+        coordinator = [sign_in(port, COORDINATOR)]
+        regional = [sign_in(port, REGIONAL)]
+        for pages, cookies, count in (
+            (coordinator_pages, coordinator, args.requests),
+            (exports, coordinator, max(5, args.requests // 20)),
+            (regional_pages, regional, args.requests),
+        ):
+            for name, path in pages.items():
+                load(port, path, "warm-up", requests=4, concurrency=2, cookies=cookies)
+                results.append(
+                    load(
+                        port,
+                        path,
+                        name,
+                        requests=count,
+                        concurrency=min(args.concurrency, count),
+                        cookies=cookies,
+                        max_seconds=120,
+                    )
+                )
+    print(table(results, baseline))
+    print("(the server time of the CSV export covers building the response; its rows")
+    print(" stream afterwards, so read its client time for the whole download)")
+    rows, size, peak, seconds = export_peak(url)
+    print(
+        f"CSV export in process: {rows} rows, {size / 1e6:.1f} MB in {seconds:.1f} s, "
+        f"peak traced memory {peak / 1e6:.2f} MB"
+    )
+    folder.cleanup()
+
+
+if __name__ == "__main__":
+    main()

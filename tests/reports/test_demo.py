@@ -1,0 +1,57 @@
+"""``flask demo`` with the shipped content gives every report something to show, once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.catalog.conftest import SHIPPED
+from tests.helpers import fresh, row_counts
+from training.accounts import services as accounts
+from training.catalog import services as catalog
+from training.extensions import db
+from training.system.demo_learning import DEMO_STAFF
+from training.system.services import DEMO_PASSWORD
+
+
+def token(client: Any, email: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/tokens", json={"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 201, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def test_demo_fills_every_report_and_is_idempotent(app: Any, runner: Any) -> None:
+    catalog.sync(SHIPPED)
+    db.session.commit()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    before = row_counts()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert row_counts() == before
+    fresh()
+
+    client = app.test_client()
+    headers = token(client, "coordinacion@demo.gt")
+
+    def get(path: str) -> Any:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["items"]
+
+    statuses = {row["status"] for row in get("/api/v1/reports/completion?per_page=1000")}
+    assert statuses == {"not_started", "in_progress", "completed"}
+    assert any(
+        row["certificate_serial"] for row in get("/api/v1/reports/completion?status=completed")
+    )
+    assert get("/api/v1/reports/overdue")
+    assert any(row["completed"] for row in get("/api/v1/reports/cohorts"))
+    assert any(row["started"] for row in get("/api/v1/reports/posts"))
+    items = get("/api/v1/reports/items")
+    assert any(item["discrimination"] is not None for item in items)
+
+    figures = client.get(
+        "/api/v1/reports/regional", headers=token(client, "st@demo.crm")
+    ).get_json()
+    by_code = {row["ministry"]: row for row in figures["items"]}
+    assert by_code["GT"]["certificates"] >= 2 and by_code["MX"]["completed"] >= 1
+
+    email = DEMO_STAFF[0][0]
+    assert accounts.authenticate(email, DEMO_PASSWORD).email == email
