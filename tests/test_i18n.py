@@ -1,17 +1,12 @@
-"""Which language a page or message is in, and that the catalogues are complete."""
+"""Which language a page or message is in: parameter, account, switch, browser, Spanish."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from babel.messages.pofile import read_po
 
 from tests.conftest import login
 from tests.helpers import post_form
 from training.i18n import select_locale
-
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "training" / "translations"
 
 LOGIN_PAGE = {
     "es": [
@@ -111,20 +106,3 @@ def test_outside_a_request_the_default_language_is_used(app):
     assert select_locale() == "es"
     app.config["DEFAULT_LANGUAGE"] = "fr"
     assert select_locale() == "fr"
-
-
-@pytest.mark.parametrize("language", ["en", "fr"])
-def test_catalogues_translate_every_message(language):
-    with (TRANSLATIONS / "messages.pot").open("rb") as handle:
-        template = read_po(handle)
-    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalogue = read_po(handle)
-
-    missing = [
-        message.id
-        for message in template
-        if message.id and (message.id not in catalogue or not catalogue[message.id].string)
-    ]
-    fuzzy = [message.id for message in catalogue if message.id and message.fuzzy]
-    assert missing == []
-    assert fuzzy == []

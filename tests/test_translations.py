@@ -22,10 +22,26 @@ def _msgids(path: Path) -> set[str]:
 def test_the_template_lists_every_text_in_the_code(tmp_path: Path) -> None:
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "--no-location", "--omit-header", "-o", str(fresh),
-         "training"],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "--omit-header",
+            "-o",
+            str(fresh),
+            "training",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     missing = _msgids(fresh) - _msgids(TRANSLATIONS / "messages.pot")
     assert not missing, f"run `make translations-update`; new texts: {sorted(missing)[:5]}"
