@@ -60,17 +60,21 @@ def test_concurrent_triggers_issue_one_certificate(app: Any, learner: Any, progr
     # Start again from the completion, without the certificate the signal issued.
     db.session.execute(text("DELETE FROM certificate"))
     db.session.commit()
-    barrier = threading.Barrier(4)
+    # Plain ids: the threads must not touch this session's objects.
+    user_id, program_id = learner.id, program.id
+    user_type, program_type = type(learner), type(program)
+    db.session.rollback()
+    barrier = threading.Barrier(4, timeout=30)
     codes: list[str] = []
     errors: list[BaseException] = []
 
     def trigger() -> None:
         with app.app_context():
             try:
-                user = db.session.get(type(learner), learner.id)
+                user = db.session.get(user_type, user_id)
                 barrier.wait()
                 certificate = services.request_certificate(
-                    user, db.session.get(type(program), program.id)
+                    user, db.session.get(program_type, program_id)
                 )
                 db.session.commit()
                 codes.append(certificate.code)
@@ -81,7 +85,7 @@ def test_concurrent_triggers_issue_one_certificate(app: Any, learner: Any, progr
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
     assert errors == []
     stored = certificates_of(learner)
     assert len(stored) == 1
@@ -97,13 +101,15 @@ def test_serials_have_no_gaps_under_concurrency(app: Any, make_user: Any, progra
         complete_program(person)
     pending = [c.id for c in db.session.scalars(db.select(Certificate))]
     issuer = make_user(roles=["issuer"], ministry="GT")
-    barrier = threading.Barrier(len(pending))
+    issuer_id, issuer_type = issuer.id, type(issuer)
+    db.session.rollback()  # end this session's transaction before the threads write
+    barrier = threading.Barrier(len(pending), timeout=30)
     errors: list[BaseException] = []
 
     def approve(certificate_id: int) -> None:
         with app.app_context():
             try:
-                actor = db.session.get(type(issuer), issuer.id)
+                actor = db.session.get(issuer_type, issuer_id)
                 barrier.wait()
                 services.approve(actor, certificate_id)
                 db.session.commit()
@@ -114,7 +120,7 @@ def test_serials_have_no_gaps_under_concurrency(app: Any, make_user: Any, progra
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
     assert errors == []
     db.session.expire_all()
     numbers = sorted(

@@ -280,7 +280,7 @@ def test_simultaneous_submissions_grade_once_and_agree(
     attempt = client.post("/api/v1/modules/alfa/attempts", headers=headers).get_json()
     good = correct_answers(attempt, app)
     bad = wrong_answers(attempt, app)
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(4, timeout=30)
     responses: list[Any] = [None] * 4
 
     def submit(index: int) -> None:
@@ -314,7 +314,7 @@ def test_simultaneous_starts_create_one_attempt(
     app: Any, learner: Any, api_token: Any, synced_content: Any
 ) -> None:
     headers = api_token(learner)
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(4, timeout=30)
     responses: list[Any] = [None] * 4
 
     def begin(index: int) -> None:
