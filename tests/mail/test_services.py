@@ -43,6 +43,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
         sender, recipients = "", []
         self.reply("220 fake.smtp.test ESMTP")
         while raw := self.rfile.readline():
+            if not raw.isascii():
+                return  # a TLS handshake or other binary: hang up, as a plain server would
             command = raw.decode("ascii").strip()
             verb = command.split(" ", 1)[0].upper()
             if verb in {"EHLO", "HELO"}:
