@@ -44,6 +44,13 @@ def test_demo_fills_every_report_and_is_idempotent(app: Any, runner: Any) -> Non
     assert get("/api/v1/reports/overdue")
     assert any(row["completed"] for row in get("/api/v1/reports/cohorts"))
     assert any(row["started"] for row in get("/api/v1/reports/posts"))
+    (iom,) = get("/api/v1/reports/external-courses")
+    assert (iom["counts_toward_program"], iom["verified"], iom["reported"], iom["rejected"]) == (
+        True,
+        2,
+        1,
+        1,
+    )
     items = get("/api/v1/reports/items")
     assert any(item["discrimination"] is not None for item in items)
 

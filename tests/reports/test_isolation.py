@@ -15,6 +15,9 @@ from tests.conftest import login
 from tests.factories import create_post_for, create_user
 from tests.reports.conftest import read_module, take_quiz
 from training.cohorts import services as cohorts
+from training.links import services as links
+
+THEIR_COURSE = "Curso interno de México"
 
 ENDPOINTS = [
     "/api/v1/reports/completion",
@@ -22,6 +25,7 @@ ENDPOINTS = [
     "/api/v1/reports/posts",
     "/api/v1/reports/modules",
     "/api/v1/reports/cohorts",
+    "/api/v1/reports/external-courses",
     "/api/v1/reports/items",
     "/coordination/reports",
     "/coordination/reports/items",
@@ -100,6 +104,17 @@ def tenants(coordinator: Any, program: Any) -> Tenants:
         deadline="2026-02-01",
     )
     cohorts.add_members(their_coordinator, their_cohort, user_ids=[p.id for p in theirs])
+    # Mexico's own external course, which one of theirs completed.
+    their_course = links.register(
+        their_coordinator,
+        {
+            "provider": "SRE México",
+            "title": {"es": THEIR_COURSE},
+            "url": "https://formacion.sre.gob.mx/curso",
+            "language": "es",
+        },
+    )
+    links.report_completion(theirs[0], their_course.id, completed_on="2026-01-15")
     from training.extensions import db
 
     db.session.commit()
@@ -158,6 +173,7 @@ def test_a_coordinator_never_reads_another_ministry(
                 assert person.email not in text
             assert tenants.their_post.name not in text
             assert tenants.their_cohort.name not in text
+            assert THEIR_COURSE not in text
             if endpoint in NAMED and status == 200:
                 # Not empty by accident: the ministry's own learner is there.
                 assert tenants.mine.full_name in text

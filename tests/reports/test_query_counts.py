@@ -38,6 +38,7 @@ REPORTS = {
     "posts": "/api/v1/reports/posts",
     "modules": "/api/v1/reports/modules",
     "cohorts": "/api/v1/reports/cohorts",
+    "external courses": "/api/v1/reports/external-courses?post={post}&cohort={cohort}",
     "overdue": "/api/v1/reports/overdue",
     "overdue csv": "/api/v1/reports/overdue?format=csv",
     "items": "/api/v1/reports/items",
@@ -50,7 +51,14 @@ REGIONAL = {
     "regional csv": "/api/v1/reports/regional?format=csv",
     "regional page": "/regional",
 }
-AT_MOST_TEN = {"completion", "completion csv", "completion xlsx", "ministry page"}
+AT_MOST_TEN = {
+    "completion",
+    "completion csv",
+    "completion xlsx",
+    "completion filtered",
+    "ministry page",
+    "ministry page filtered",
+}
 
 
 class QueryCounter:

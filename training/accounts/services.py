@@ -18,6 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from training import authz
 from training.accounts import passwords
@@ -214,7 +215,8 @@ def load_session_user(session_id: str) -> User | None:
     key = parse_id(user_id)
     if key is None or not version.isdigit():
         return None
-    user = db.session.get(User, key)
+    # One query for the user, their ministry and their roles: every page needs all three.
+    user = db.session.get(User, key, options=[joinedload(User.role_rows)])
     if user is None or not user.active or user.auth_version != int(version):
         return None
     return user

@@ -167,6 +167,25 @@ class Modules(MethodView):
         return whole([table.item(row) for row in rows])
 
 
+@blp.route("/reports/external-courses")
+class ExternalCourses(MethodView):
+    @blp.arguments(schemas.ReportExternalQuerySchema, location="query", unknown=RAISE)
+    @blp.response(200, schemas.ReportExternalListSchema)
+    @blp.doc(**exports_doc(schemas.ReportExternalListSchema))
+    @blp.alt_response(404, description="A cohort, post or ministry not in your reach.")
+    @authz.permission_required(MINISTRY)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Per external course (IOM's virtual course first), beside the modules:
+        completions verified, awaiting review and rejected among the learners, and whether
+        the ministry counts the course toward the program. from/to: completion date."""
+        scope = ministry_scope(query)
+        table = presenters.external(current_language())
+        rows = services.external_summaries(scope)
+        if query.get("format"):
+            return export(query["format"], table, rows, scope.ministry.code)
+        return whole([table.item(row) for row in rows])
+
+
 @blp.route("/reports/cohorts")
 class Cohorts(MethodView):
     @blp.arguments(schemas.ReportSummaryQuerySchema, location="query", unknown=RAISE)

@@ -138,6 +138,31 @@ def modules(language: str) -> Table:
     )
 
 
+def external(language: str) -> Table:
+    return Table(
+        "external-courses",
+        _l("Cursos externos"),
+        (
+            Column("course_id", _l("Id del curso"), _get("course_id")),
+            Column("provider", _l("Proveedor"), _get("provider")),
+            Column("title", _l("Curso"), lambda row: row.title_in(language)),
+            Column(
+                "counts_toward_program",
+                _l("Cuenta para el programa"),
+                _get("counts_toward_program"),
+                YES_NO,
+            ),
+            Column("active", _l("Activo"), _get("active"), YES_NO),
+            Column("learners", _l("Participantes"), _get("learners")),
+            Column("verified", _l("Verificados"), _get("verified")),
+            Column("reported", _l("Por revisar"), _get("reported")),
+            Column("rejected", _l("Rechazados"), _get("rejected")),
+            Column("not_reported", _l("Sin informar"), _get("not_reported")),
+            Column("verified_rate", _l("Tasa de verificación (%)"), _get("verified_rate")),
+        ),
+    )
+
+
 def posts(language: str) -> Table:
     return Table(
         "posts",

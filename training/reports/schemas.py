@@ -59,6 +59,10 @@ class ReportSummaryQuerySchema(_Ministry):
     pass
 
 
+class ReportExternalQuerySchema(_Ministry, _Period):
+    pass
+
+
 class ReportItemQuerySchema(_Ministry, _Period):
     module = fields.String(
         validate=validate.Length(min=1, max=60), metadata={"description": "Module slug."}
@@ -128,6 +132,24 @@ class ReportModuleItemSchema(Schema):
 
 class ReportModuleListSchema(_List):
     items = fields.List(fields.Nested(ReportModuleItemSchema))
+
+
+class ReportExternalItemSchema(Schema):
+    course_id = fields.Integer()
+    provider = fields.String()
+    title = fields.String()
+    counts_toward_program = fields.Boolean()
+    active = fields.Boolean()
+    learners = fields.Integer()
+    verified = fields.Integer()
+    reported = fields.Integer()
+    rejected = fields.Integer()
+    not_reported = fields.Integer()
+    verified_rate = fields.Float(allow_none=True)
+
+
+class ReportExternalListSchema(_List):
+    items = fields.List(fields.Nested(ReportExternalItemSchema))
 
 
 class ReportPostItemSchema(Schema):

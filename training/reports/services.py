@@ -61,6 +61,14 @@ from training.certificates.models import VALID, Certificate
 from training.cohorts.models import Cohort, CohortMember
 from training.errors import NotFound, ValidationFailed
 from training.extensions import db
+from training.links.models import (
+    REJECTED,
+    REPORTED,
+    VERIFIED,
+    ExternalCompletion,
+    ExternalCourse,
+    ExternalCourseCredit,
+)
 from training.ministries import services as ministries
 from training.ministries.models import Ministry, Post
 from training.progress.models import ModuleProgress, ProgramCompletion
@@ -158,6 +166,8 @@ class Scope:
     cohort: Cohort | None
     post: Post | None
     filters: Filters
+    # The ministry's posts when a post filter needed them (see :func:`posts`).
+    post_list: list[Post] | None = None
 
 
 def report_ministry(actor: User, code: Any = None) -> Ministry:
@@ -192,11 +202,14 @@ def scope(actor: Any, filters: Filters | None = None, ministry_code: Any = None)
         if filters.cohort not in (None, "")
         else None
     )
-    post = (
-        _in_ministry(Post, filters.post, user, ministry) if filters.post not in (None, "") else None
-    )
+    post = post_list = None
+    if filters.post not in (None, ""):
+        # The filter's post is one of the ministry's posts, which the report pages list
+        # anyway: loaded first, the check below finds the post without another query.
+        post_list = _ministry_posts(ministry)
+        post = _in_ministry(Post, filters.post, user, ministry)
     program = load_program(cohort.program_id if cohort is not None else None)
-    return Scope(user, ministry, program, cohort, post, filters)
+    return Scope(user, ministry, program, cohort, post, filters, post_list)
 
 
 def load_program(program_id: int | None = None) -> ProgramInfo | None:
@@ -466,6 +479,110 @@ def completion_stream(scope: Scope) -> Iterator[CompletionRow]:
         result.close()
 
 
+# --- External courses beside the modules ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExternalSummary:
+    """One external course (IOM's virtual course first) as the scope's learners followed
+    it: completions reported and awaiting review, verified, rejected."""
+
+    course_id: int
+    provider: str
+    title: dict[str, str]
+    active: bool
+    counts_toward_program: bool
+    learners: int
+    reported: int
+    verified: int
+    rejected: int
+
+    def title_in(self, language: str) -> str:
+        return in_language(self.title, language)
+
+    @property
+    def not_reported(self) -> int:
+        return self.learners - self.reported - self.verified - self.rejected
+
+    @property
+    def verified_rate(self) -> float | None:
+        return _ratio(self.verified, self.learners)
+
+
+def external_summaries(scope: Scope, *, learners: int | None = None) -> list[ExternalSummary]:
+    """Per external course the ministry sees (its own and those registered for every
+    ministry; a withdrawn one only while someone of the scope completed it): how many of
+    the scope's learners reported it, had it verified or rejected, and whether the
+    ministry counts it toward the program. The dates narrow completions to those
+    completed in the period. One query (two without ``learners``)."""
+
+    def tally(status: str) -> Any:
+        return func.sum(case((ExternalCompletion.status == status, 1), else_=0))
+
+    completions = (
+        _learners(
+            scope,
+            ExternalCompletion.course_id.label("course_id"),
+            tally(REPORTED).label("reported"),
+            tally(VERIFIED).label("verified"),
+            tally(REJECTED).label("rejected"),
+        )
+        .join(ExternalCompletion, ExternalCompletion.user_id == User.id)
+        .group_by(ExternalCompletion.course_id)
+    )
+    if scope.filters.date_from:
+        completions = completions.where(ExternalCompletion.completed_on >= scope.filters.date_from)
+    if scope.filters.date_to:
+        completions = completions.where(ExternalCompletion.completed_on <= scope.filters.date_to)
+    done = completions.subquery()
+    rows = db.session.execute(
+        select(
+            ExternalCourse.id,
+            ExternalCourse.provider,
+            ExternalCourse.title,
+            ExternalCourse.active,
+            ExternalCourseCredit.course_id.label("credit"),
+            done.c.reported,
+            done.c.verified,
+            done.c.rejected,
+        )
+        .outerjoin(
+            ExternalCourseCredit,
+            and_(
+                ExternalCourseCredit.course_id == ExternalCourse.id,
+                ExternalCourseCredit.ministry_id == scope.ministry.id,
+            ),
+        )
+        .outerjoin(done, done.c.course_id == ExternalCourse.id)
+        .where(
+            or_(
+                ExternalCourse.ministry_id.is_(None),
+                ExternalCourse.ministry_id == scope.ministry.id,
+            ),
+            or_(ExternalCourse.active, done.c.course_id.is_not(None)),
+        )
+        .order_by(ExternalCourse.provider, ExternalCourse.id)
+    ).all()
+    if not rows:
+        return []
+    if learners is None:
+        learners = count_learners(scope)
+    return [
+        ExternalSummary(
+            course_id=row.id,
+            provider=row.provider,
+            title=row.title,
+            active=row.active,
+            counts_toward_program=row.credit is not None,
+            learners=learners,
+            reported=int(row.reported or 0),
+            verified=int(row.verified or 0),
+            rejected=int(row.rejected or 0),
+        )
+        for row in rows
+    ]
+
+
 # --- Summaries --------------------------------------------------------------------------
 
 
@@ -540,13 +657,20 @@ class PostSummary:
         return _ratio(self.completed, self.learners)
 
 
-def posts(scope: Scope) -> list[Post]:
-    """The ministry's posts, by name (for the filter and the per-post summary)."""
+def _ministry_posts(ministry: Ministry) -> list[Post]:
     return list(
         db.session.scalars(
-            select(Post).where(Post.ministry_id == scope.ministry.id).order_by(Post.name, Post.id)
+            select(Post).where(Post.ministry_id == ministry.id).order_by(Post.name, Post.id)
         )
     )
+
+
+def posts(scope: Scope) -> list[Post]:
+    """The ministry's posts, by name (for the filter and the per-post summary); no query
+    when :func:`scope` loaded them already."""
+    if scope.post_list is not None:
+        return scope.post_list
+    return _ministry_posts(scope.ministry)
 
 
 def post_summaries(scope: Scope, post_list: list[Post] | None = None) -> list[PostSummary]:

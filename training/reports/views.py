@@ -95,6 +95,7 @@ def ministry_report() -> Response:
         pages=max(1, -(-total // PAGE_ROWS)),
         by_post=by_post,
         by_module=services.module_summaries(scope, learners=learners),
+        by_external=services.external_summaries(scope, learners=learners),
         shown_cohorts=[
             c for c in cohorts if scope.cohort is None or c.cohort_id == scope.cohort.id
         ],

@@ -20,6 +20,8 @@ from training.catalog.models import Program, Question
 from training.cohorts import services as cohorts
 from training.cohorts.models import Cohort
 from training.extensions import db
+from training.links import services as links
+from training.links.models import ExternalCompletion, ExternalCourse
 from training.ministries import services as ministries
 from training.ministries.models import Post
 from training.progress import services as progress
@@ -45,6 +47,17 @@ DEMO_STAFF: list[tuple[str, str, str, int, int, bool, int]] = [
 
 # Ministry, cohort name, coordinator, days from today to the start and to the deadline,
 # and the members: staff e-mails or "post:N" for everyone at post N.
+# External course completions (IOM's virtual course): learner, reviewing coordinator (or
+# None: awaiting review), decision, and the day of completion (days before today).
+DEMO_EXTERNAL: list[tuple[str, str | None, str, int]] = [
+    ("rosa.tzoc@demo.gt", "coordinacion@demo.gt", "verified", 40),
+    ("luis.ochoa@demo.gt", "coordinacion@demo.gt", "verified", 25),
+    ("carmen.batz@demo.gt", None, "reported", 6),
+    ("edgar.gomez@demo.gt", "coordinacion@demo.gt", "rejected", 12),
+    ("mariana.hernandez@demo.mx", "coordinacion@demo.mx", "verified", 30),
+    ("jorge.lopez@demo.mx", None, "reported", 3),
+]
+
 DEMO_COHORTS: list[tuple[str, str, str, int, int, list[str]]] = [
     ("GT", "Taller Tapachula 2026", "coordinacion@demo.gt", -90, -10, ["post:1"]),
     ("GT", "Promoción anual 2026", "coordinacion@demo.gt", -30, 120, ["post:2"]),
@@ -52,8 +65,11 @@ DEMO_COHORTS: list[tuple[str, str, str, int, int, list[str]]] = [
 ]
 
 
-def load(posts: dict[str, list[Post]], password: str) -> None:
-    """Staff with progress, and cohorts (see the module's docstring)."""
+def load(
+    posts: dict[str, list[Post]], password: str, external_course: ExternalCourse | None = None
+) -> None:
+    """Staff with progress, cohorts and completions of ``external_course`` (see the
+    module's docstring)."""
     staff = []
     password_hash = None
     for email, name, code, post_index, modules, fails, seed in DEMO_STAFF:
@@ -70,6 +86,8 @@ def load(posts: dict[str, list[Post]], password: str) -> None:
             password_hash = password_hash or passwords.hash_password(password)
             user.password_hash = password_hash
         staff.append((user, modules, fails, seed))
+    if external_course is not None:
+        _external_completions(external_course)
     program = db.session.scalars(select(Program).order_by(Program.id)).first()
     if program is None:
         return
@@ -86,6 +104,30 @@ def load(posts: dict[str, list[Post]], password: str) -> None:
             _answer(user, slugs[modules], seed, wrong_every=2)
     for code, name, coordinator_email, start, deadline, members in DEMO_COHORTS:
         _cohort(posts, program, code, name, coordinator_email, start, deadline, members)
+
+
+def _user(email: str) -> User | None:
+    return db.session.scalars(select(User).where(User.email == email)).first()
+
+
+def _external_completions(course: ExternalCourse) -> None:
+    """Reported through the learners' own form and reviewed by their coordinators, once."""
+    for email, reviewer_email, decision, days_ago in DEMO_EXTERNAL:
+        learner = _user(email)
+        if learner is None or db.session.scalar(
+            select(ExternalCompletion.id).where(
+                ExternalCompletion.user_id == learner.id,
+                ExternalCompletion.course_id == course.id,
+            )
+        ):
+            continue
+        completion, _created = links.report_completion(
+            learner, course.id, completed_on=date.today() - timedelta(days=days_ago)
+        )
+        reviewer = _user(reviewer_email) if reviewer_email else None
+        if reviewer is not None:
+            note = "El certificado no corresponde a este curso." if decision == "rejected" else None
+            links.review(reviewer, completion.id, decision, note)
 
 
 def _read(user: User, slug: str) -> None:

@@ -79,8 +79,9 @@ def load_demo() -> list[DemoLogin]:
             )
         logins.append(DemoLogin(email, roles, code))
     # IOM's virtual course, for every ministry; Guatemala counts it toward the program.
-    links.seed_demo_courses(credit_ministry_ids=[ministries.get_ministry("GT").id])
-    # More staff with learning history and cohorts, so that every report shows something.
-    demo_learning.load(posts, DEMO_PASSWORD)
+    course = links.seed_demo_courses(credit_ministry_ids=[ministries.get_ministry("GT").id])
+    # More staff with learning history, cohorts and completions of IOM's course, so that
+    # every report shows something.
+    demo_learning.load(posts, DEMO_PASSWORD, course)
     db.session.flush()
     return logins
