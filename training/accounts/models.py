@@ -3,7 +3,15 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from training.database import UTCDateTime, utcnow
@@ -31,13 +39,16 @@ class User(db.Model):  # type: ignore[name-defined]
         # Uniqueness without regard to case is kept by storing the e-mail lower-cased.
         CheckConstraint("email = lower(email)", name="email_lower"),
         CheckConstraint("language IN ('es', 'en', 'fr')", name="language"),
+        # Staff lists and reports read a ministry's people by name: this index gives
+        # them in that order (and serves every lookup by ministry).
+        Index("ix_user_account_ministry_name", "ministry_id", "full_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(2), default="es")
-    ministry_id: Mapped[int] = mapped_column(ForeignKey("ministry.id"), index=True)
+    ministry_id: Mapped[int] = mapped_column(ForeignKey("ministry.id"))
     post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
