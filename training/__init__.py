@@ -130,6 +130,7 @@ def _register_commands(app: Flask) -> None:
     from training.links.cli import links_cli
     from training.mail.cli import mail_cli
     from training.ministries.cli import ministries_cli
+    from training.reports.cli import reports_cli
     from training.system.cli import demo
 
     app.cli.add_command(users_cli)
@@ -139,4 +140,5 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(links_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(demo)

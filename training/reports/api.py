@@ -49,19 +49,8 @@ MINISTRY = authz.Permission.view_ministry_reports
 REGIONAL = authz.Permission.view_regional_reports
 
 
-def filters(query: dict[str, Any]) -> services.Filters:
-    return services.Filters(
-        cohort=query.get("cohort"),
-        post=query.get("post"),
-        status=query.get("status"),
-        date_from=query.get("date_from"),
-        date_to=query.get("date_to"),
-        module=query.get("module"),
-    )
-
-
 def ministry_scope(query: dict[str, Any]) -> services.Scope:
-    return services.scope(authz.actor(), filters(query), query.get("ministry"))
+    return services.scope(authz.actor(), services.Filters.from_query(query), query.get("ministry"))
 
 
 def listing(items: list[dict[str, Any]], total: int, page: int, per_page: int) -> dict[str, Any]:
@@ -132,141 +121,85 @@ class Overdue(MethodView):
         return listing([table.item(row) for row in rows], total, page, per_page)
 
 
-@blp.route("/reports/posts")
-class Posts(MethodView):
-    @blp.arguments(schemas.ReportSummaryQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, schemas.ReportPostListSchema)
-    @blp.doc(**exports_doc(schemas.ReportPostListSchema))
-    @blp.alt_response(404, description="A cohort, post or ministry not in your reach.")
-    @authz.permission_required(MINISTRY)
-    def get(self, query: dict[str, Any]) -> Any:
-        """Per post: learners, started, completed the program, valid certificates."""
-        scope = ministry_scope(query)
-        table = presenters.posts(current_language())
-        rows = services.post_summaries(scope)
+def _whole_report(path: str, endpoint: str, name: str, summary: str) -> None:
+    """Register the endpoint of report ``name``, answered whole (a summary: one row per
+    post, module, cohort, course, question or ministry, never per person in pages)."""
+    report = presenters.REPORTS[name]
+    query_schema = schemas.QUERY[name]
+    answer_schema = schemas.ANSWER[name]
+
+    def get(self: MethodView, query: dict[str, Any]) -> Any:
+        rows, ministry = report.rows_for(
+            authz.actor(), services.Filters.from_query(query), query.get("ministry")
+        )
+        table = report.table(current_language())
         if query.get("format"):
-            return export(query["format"], table, rows, scope.ministry.code)
+            return export(query["format"], table, rows, ministry)
         return whole([table.item(row) for row in rows])
 
-
-@blp.route("/reports/modules")
-class Modules(MethodView):
-    @blp.arguments(schemas.ReportSummaryQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, schemas.ReportModuleListSchema)
-    @blp.doc(**exports_doc(schemas.ReportModuleListSchema))
-    @blp.alt_response(404, description="A cohort, post or ministry not in your reach.")
-    @authz.permission_required(MINISTRY)
-    def get(self, query: dict[str, Any]) -> Any:
-        """Per module of the program: not started, in progress, completed, average best
-        score."""
-        scope = ministry_scope(query)
-        table = presenters.modules(current_language())
-        rows = services.module_summaries(scope)
-        if query.get("format"):
-            return export(query["format"], table, rows, scope.ministry.code)
-        return whole([table.item(row) for row in rows])
+    get.__doc__ = summary
+    view = authz.permission_required(REGIONAL if report.regional else MINISTRY)(get)
+    if not report.regional:
+        view = blp.alt_response(404, description="A cohort, post or ministry not in your reach.")(
+            view
+        )
+    view = blp.doc(**exports_doc(answer_schema))(view)
+    view = blp.response(200, answer_schema)(view)
+    view = blp.arguments(query_schema, location="query", unknown=RAISE)(view)
+    blp.route(path)(type(endpoint, (MethodView,), {"get": view}))
 
 
-@blp.route("/reports/external-courses")
-class ExternalCourses(MethodView):
-    @blp.arguments(schemas.ReportExternalQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, schemas.ReportExternalListSchema)
-    @blp.doc(**exports_doc(schemas.ReportExternalListSchema))
-    @blp.alt_response(404, description="A cohort, post or ministry not in your reach.")
-    @authz.permission_required(MINISTRY)
-    def get(self, query: dict[str, Any]) -> Any:
-        """Per external course (IOM's virtual course first), beside the modules:
-        completions verified, awaiting review and rejected among the learners, and whether
-        the ministry counts the course toward the program. from/to: completion date."""
-        scope = ministry_scope(query)
-        table = presenters.external(current_language())
-        rows = services.external_summaries(scope)
-        if query.get("format"):
-            return export(query["format"], table, rows, scope.ministry.code)
-        return whole([table.item(row) for row in rows])
+_whole_report(
+    "/reports/posts",
+    "Posts",
+    "posts",
+    "Per post: learners, started, completed the program, valid certificates.",
+)
+_whole_report(
+    "/reports/modules",
+    "Modules",
+    "modules",
+    "Per module of the program: not started, in progress, completed, average best score.",
+)
+_whole_report(
+    "/reports/cohorts", "Cohorts", "cohorts", "Per cohort: members, completed the program, overdue."
+)
+_whole_report(
+    "/reports/external-courses",
+    "ExternalCourses",
+    "external-courses",
+    """External courses beside the modules (IOM's virtual course first).
 
+    Per course: completions verified, awaiting review and rejected among the learners,
+    and whether the ministry counts the course toward the program. from/to: the date of
+    completion.""",
+)
+_whole_report(
+    "/reports/items",
+    "Items",
+    "items",
+    """Quiz item analysis: facility and discrimination per question.
 
-@blp.route("/reports/cohorts")
-class Cohorts(MethodView):
-    @blp.arguments(schemas.ReportSummaryQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, schemas.ReportCohortListSchema)
-    @blp.doc(**exports_doc(schemas.ReportCohortListSchema))
-    @blp.alt_response(404, description="A cohort, post or ministry not in your reach.")
-    @authz.permission_required(MINISTRY)
-    def get(self, query: dict[str, Any]) -> Any:
-        """Per cohort: members, completed the program, overdue."""
-        scope = ministry_scope(query)
-        table = presenters.cohorts(current_language())
-        rows = services.cohort_summaries(scope)
-        if query.get("format"):
-            return export(query["format"], table, rows, scope.ministry.code)
-        return whole([table.item(row) for row in rows])
+    Every question answered in the ministry's graded attempts; the indices from 5
+    answers on.""",
+)
+_whole_report(
+    "/reports/regional",
+    "Regional",
+    "regional",
+    """Per ministry: staff, started, completed, certificates, scores and rates.
 
-
-@blp.route("/reports/items")
-class Items(MethodView):
-    @blp.arguments(schemas.ReportItemQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, schemas.ReportItemListSchema)
-    @blp.doc(**exports_doc(schemas.ReportItemListSchema))
-    @blp.alt_response(404, description="A cohort, post or ministry not in your reach.")
-    @authz.permission_required(MINISTRY)
-    def get(self, query: dict[str, Any]) -> Any:
-        """Quiz item analysis: facility and discrimination index of each question answered
-        in the ministry's graded attempts (indices from 5 answers on)."""
-        scope = ministry_scope(query)
-        table = presenters.items(current_language())
-        rows = services.item_analysis(scope)
-        if query.get("format"):
-            return export(query["format"], table, rows, scope.ministry.code)
-        return whole([table.item(row) for row in rows])
-
-
-def regional_filters(query: dict[str, Any]) -> services.Filters:
-    return services.Filters(date_from=query.get("date_from"), date_to=query.get("date_to"))
-
-
-@blp.route("/reports/regional")
-class Regional(MethodView):
-    @blp.arguments(schemas.RegionalQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, schemas.RegionalListSchema)
-    @blp.doc(**exports_doc(schemas.RegionalListSchema))
-    @authz.permission_required(REGIONAL)
-    def get(self, query: dict[str, Any]) -> Any:
-        """Per ministry: staff, started, completed, certificates, average best score and
-        rates. Counts only: no person is named."""
-        rows = services.regional_ministries(authz.actor(), regional_filters(query))
-        table = presenters.regional_ministries(current_language())
-        if query.get("format"):
-            return export(query["format"], table, rows)
-        return whole([table.item(row) for row in rows])
-
-
-@blp.route("/reports/regional/modules")
-class RegionalModules(MethodView):
-    @blp.arguments(schemas.RegionalQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, schemas.RegionalModuleListSchema)
-    @blp.doc(**exports_doc(schemas.RegionalModuleListSchema))
-    @authz.permission_required(REGIONAL)
-    def get(self, query: dict[str, Any]) -> Any:
-        """Per ministry and module: started, completed, average best score."""
-        rows = services.regional_modules(authz.actor(), regional_filters(query))
-        table = presenters.regional_modules(current_language())
-        if query.get("format"):
-            return export(query["format"], table, rows)
-        return whole([table.item(row) for row in rows])
-
-
-@blp.route("/reports/regional/periods")
-class RegionalPeriods(MethodView):
-    @blp.arguments(schemas.RegionalQuerySchema, location="query", unknown=RAISE)
-    @blp.response(200, schemas.RegionalPeriodListSchema)
-    @blp.doc(**exports_doc(schemas.RegionalPeriodListSchema))
-    @authz.permission_required(REGIONAL)
-    def get(self, query: dict[str, Any]) -> Any:
-        """Per ministry and month of completion (UTC): program completions and
-        certificates issued."""
-        rows = services.regional_periods(authz.actor(), regional_filters(query))
-        table = presenters.regional_periods(current_language())
-        if query.get("format"):
-            return export(query["format"], table, rows)
-        return whole([table.item(row) for row in rows])
+    Counts only: no person is named.""",
+)
+_whole_report(
+    "/reports/regional/modules",
+    "RegionalModules",
+    "regional-modules",
+    "Per ministry and module: started, completed, average best score.",
+)
+_whole_report(
+    "/reports/regional/periods",
+    "RegionalPeriods",
+    "regional-periods",
+    "Per ministry and month of completion (UTC): program completions and certificates.",
+)

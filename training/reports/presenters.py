@@ -265,3 +265,46 @@ def regional_periods(language: str) -> Table:
             Column("certificates", _l("Certificados emitidos"), _get("certificates")),
         ),
     )
+
+
+# --- The reports, by name ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report as the API, the pages' downloads and ``flask reports export`` know it:
+    its table and where its rows come from. A ministry report reads its rows within a
+    :class:`services.Scope` (exports read the streamed variant, when there is one); a
+    regional report from the actor and the filters."""
+
+    name: str
+    table: Callable[[str], Table]
+    rows: Callable[..., Iterable[Any]]
+    regional: bool = False
+
+    def rows_for(
+        self, actor: Any, filters: services.Filters, ministry: Any = None
+    ) -> tuple[Iterable[Any], str | None]:
+        """The rows of the whole report and the ministry's code (None when regional);
+        the checks of :func:`services.scope` (or the regional permission) apply."""
+        if self.regional:
+            return self.rows(actor, filters), None
+        scope = services.scope(actor, filters, ministry)
+        return self.rows(scope), scope.ministry.code
+
+
+REPORTS: dict[str, Report] = {
+    report.name: report
+    for report in (
+        Report("completion", completion, services.completion_stream),
+        Report("overdue", overdue, services.overdue_stream),
+        Report("posts", posts, services.post_summaries),
+        Report("modules", modules, services.module_summaries),
+        Report("cohorts", cohorts, services.cohort_summaries),
+        Report("external-courses", external, services.external_summaries),
+        Report("items", items, services.item_analysis),
+        Report("regional", regional_ministries, services.regional_ministries, regional=True),
+        Report("regional-modules", regional_modules, services.regional_modules, regional=True),
+        Report("regional-periods", regional_periods, services.regional_periods, regional=True),
+    )
+}

@@ -248,3 +248,29 @@ class RegionalPeriodSchema(Schema):
 
 class RegionalPeriodListSchema(_List):
     items = fields.List(fields.Nested(RegionalPeriodSchema))
+
+
+# Each report's query (what it accepts, in the API and the CLI) and, for those answered
+# whole, its answer; by the report's name.
+QUERY: dict[str, type[Schema]] = {
+    "completion": ReportCompletionQuerySchema,
+    "overdue": ReportOverdueQuerySchema,
+    "posts": ReportSummaryQuerySchema,
+    "modules": ReportSummaryQuerySchema,
+    "cohorts": ReportSummaryQuerySchema,
+    "external-courses": ReportExternalQuerySchema,
+    "items": ReportItemQuerySchema,
+    "regional": RegionalQuerySchema,
+    "regional-modules": RegionalQuerySchema,
+    "regional-periods": RegionalQuerySchema,
+}
+ANSWER: dict[str, type[Schema]] = {
+    "posts": ReportPostListSchema,
+    "modules": ReportModuleListSchema,
+    "cohorts": ReportCohortListSchema,
+    "external-courses": ReportExternalListSchema,
+    "items": ReportItemListSchema,
+    "regional": RegionalListSchema,
+    "regional-modules": RegionalModuleListSchema,
+    "regional-periods": RegionalPeriodListSchema,
+}

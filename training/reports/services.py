@@ -36,7 +36,7 @@ rows in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -109,6 +109,18 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
     module: str | None = None
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> Filters:
+        """The filters of a report's loaded query (see :mod:`training.reports.schemas`)."""
+        return cls(
+            cohort=query.get("cohort"),
+            post=query.get("post"),
+            status=query.get("status"),
+            date_from=query.get("date_from"),
+            date_to=query.get("date_to"),
+            module=query.get("module"),
+        )
 
     def check(self) -> None:
         problems: dict[str, list[str]] = {}

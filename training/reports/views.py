@@ -64,7 +64,7 @@ def ministry_report() -> Response:
     and cohort, and the overdue learners."""
     query = _query(schemas.ReportCompletionQuerySchema())
     user = authz.actor()
-    scope = services.scope(user, api.filters(query), query.get("ministry"))
+    scope = services.scope(user, services.Filters.from_query(query), query.get("ministry"))
     language = current_language()
     if query.get("format"):
         return api.export(
@@ -112,7 +112,7 @@ def item_report() -> Response:
     """Quiz item analysis: which questions are too hard or mislead the better learners."""
     query = _query(schemas.ReportItemQuerySchema())
     user = authz.actor()
-    scope = services.scope(user, api.filters(query), query.get("ministry"))
+    scope = services.scope(user, services.Filters.from_query(query), query.get("ministry"))
     language = current_language()
     if query.get("format"):
         return api.export(
@@ -141,7 +141,7 @@ def regional() -> Response:
     """The regional dashboard: counts and rates per ministry, module and month."""
     query = _query(schemas.RegionalQuerySchema())
     user = authz.actor()
-    filters = api.regional_filters(query)
+    filters = services.Filters.from_query(query)
     return _page(
         "reports/regional.html",
         query=query,
