@@ -16,6 +16,7 @@ from training.errors import Invalid, NotFound, Unauthenticated
 from training.extensions import db
 from training.i18n import current_language
 from training.ministries import services as ministries
+from training.schemas import envelope
 
 blp = Blueprint(
     "accounts_api",
@@ -113,12 +114,9 @@ class Staff(MethodView):
             page=query["page"],
             per_page=query["per_page"],
         )
-        return {
-            "items": [staff_data(user) for user in rows],
-            "total": total,
-            "page": query["page"],
-            "per_page": query["per_page"],
-        }
+        return envelope(
+            [staff_data(user) for user in rows], total, query["page"], query["per_page"]
+        )
 
     @blp.arguments(schemas.InvitationSchema)
     @blp.response(201, schemas.StaffSchema)
@@ -205,7 +203,7 @@ class Posts(MethodView):
     def get(self) -> dict[str, Any]:
         """The ministry's posts."""
         items = ministries.list_posts(authz.actor())
-        return {"items": items, "total": len(items), "page": 1, "per_page": len(items)}
+        return envelope(items)
 
     @blp.arguments(schemas.PostInSchema)
     @blp.response(201, schemas.PostSchema)

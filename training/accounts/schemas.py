@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from training.schemas import DateTimeZ
+from training.schemas import DateTimeZ, PageSchema
 
 
 class TokenRequestSchema(Schema):
@@ -64,11 +64,8 @@ class StaffSchema(Schema):
     last_login_at = DateTimeZ(allow_none=True)
 
 
-class StaffListSchema(Schema):
+class StaffListSchema(PageSchema):
     items = fields.List(fields.Nested(StaffSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class InvitationSchema(Schema):
@@ -121,8 +118,5 @@ class PostInSchema(Schema):
     country = fields.String(required=True, validate=validate.Length(equal=2))
 
 
-class PostListSchema(Schema):
+class PostListSchema(PageSchema):
     items = fields.List(fields.Nested(PostSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()

@@ -13,6 +13,7 @@ from training.catalog.models import Lesson, in_language
 from training.extensions import db
 from training.i18n import current_language
 from training.progress import services as progress
+from training.schemas import envelope
 
 blp = Blueprint(
     "catalog_api",
@@ -51,7 +52,7 @@ class Modules(MethodView):
         """Every module with the learner's status, best score and lock."""
         language = current_language()
         items = [module_summary(view, language) for view in progress.module_views(authz.actor())]
-        return {"items": items, "total": len(items), "page": 1, "per_page": len(items)}
+        return envelope(items)
 
 
 @blp.route("/modules/<slug>")

@@ -11,6 +11,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from training.schemas import PageSchema
+
 REQUIRED_LANGUAGES = ("es", "en")
 OPTIONAL_LANGUAGES = ("fr",)
 LANGUAGES = REQUIRED_LANGUAGES + OPTIONAL_LANGUAGES
@@ -192,11 +194,8 @@ class ModuleSummarySchema(Schema):
     lock_reason = fields.String(allow_none=True)
 
 
-class ModuleListSchema(Schema):
+class ModuleListSchema(PageSchema):
     items = fields.List(fields.Nested(ModuleSummarySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class LessonSummarySchema(Schema):

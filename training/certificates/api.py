@@ -14,6 +14,7 @@ from training.errors import NotFound
 from training.extensions import db, limiter
 from training.i18n import current_language
 from training.ministries import services as ministries
+from training.schemas import envelope
 
 blp = Blueprint(
     "certificates_api",
@@ -35,7 +36,7 @@ class MyCertificates(MethodView):
         """The signed-in learner's certificates."""
         language = current_language()
         items = [presenters.summary(c, language) for c in services.for_learner(authz.actor())]
-        return {"items": items, "total": len(items), "page": 1, "per_page": len(items)}
+        return envelope(items)
 
 
 @blp.route("/certificates")
@@ -55,12 +56,7 @@ class Certificates(MethodView):
             offset=(page - 1) * per_page,
         )
         language = current_language()
-        return {
-            "items": [presenters.summary(c, language) for c in rows],
-            "total": total,
-            "page": page,
-            "per_page": per_page,
-        }
+        return envelope([presenters.summary(c, language) for c in rows], total, page, per_page)
 
 
 @blp.route("/certificates/<code>/pdf")

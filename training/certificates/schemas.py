@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from training.schemas import DateTimeZ
+from training.schemas import DateTimeZ, PageSchema
 
 
 class CertificateSummarySchema(Schema):
@@ -16,11 +16,8 @@ class CertificateSummarySchema(Schema):
     revocation_reason = fields.String(allow_none=True)
 
 
-class CertificateListSchema(Schema):
+class CertificateListSchema(PageSchema):
     items = fields.List(fields.Nested(CertificateSummarySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class CertificateQuerySchema(Schema):

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from training import authz
 from training.cohorts import schemas, services
 from training.extensions import db
+from training.schemas import envelope
 
 blp = Blueprint(
     "cohorts_api",
@@ -40,7 +41,7 @@ class Cohorts(MethodView):
     def get(self) -> dict[str, Any]:
         """The ministry's cohorts with member, completion and overdue counts."""
         items = [_summary(item) for item in services.summaries(authz.actor())]
-        return {"items": items, "total": len(items), "page": 1, "per_page": len(items)}
+        return envelope(items)
 
     @blp.arguments(schemas.CohortInSchema)
     @blp.response(201, schemas.CohortSchema)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from training.schemas import PageSchema
+
 
 class CohortInSchema(Schema):
     class Meta:
@@ -24,11 +26,8 @@ class CohortSchema(Schema):
     overdue = fields.Integer()
 
 
-class CohortListSchema(Schema):
+class CohortListSchema(PageSchema):
     items = fields.List(fields.Nested(CohortSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class MemberSchema(Schema):

@@ -18,6 +18,7 @@ from training.i18n import current_language
 from training.links import schemas, services
 from training.links.models import ExternalCompletion, ExternalLinkCheck
 from training.ministries import services as ministries
+from training.schemas import envelope
 
 
 class MultipartParser(FlaskParser):
@@ -131,18 +132,6 @@ def learner_data(user: Any) -> dict[str, Any]:
     }
 
 
-def listing(
-    items: list[Any], total: int | None = None, page: int = 1, per_page: int = 0
-) -> dict[str, Any]:
-    """The list envelope of API.md."""
-    return {
-        "items": items,
-        "total": len(items) if total is None else total,
-        "page": page,
-        "per_page": per_page or len(items),
-    }
-
-
 def module_title(module: Module, language: str) -> str:
     version = module.current_version
     return in_language(version.title, language) if version else module.slug
@@ -201,7 +190,7 @@ class ExternalCourses(MethodView):
         """The external courses you can follow, with whether your ministry counts each
         toward the program and your own completion."""
         language = current_language()
-        return listing([course_data(v, language) for v in services.courses_for(authz.actor())])
+        return envelope([course_data(v, language) for v in services.courses_for(authz.actor())])
 
     @blp.arguments(schemas.ExternalCourseCreateSchema)
     @blp.response(201, schemas.ExternalManagedCourseSchema)
@@ -279,7 +268,7 @@ class LinkChecks(MethodView):
     def get(self, course_id: str) -> dict[str, Any]:
         """The course's link-check history, newest first (``flask links check``)."""
         view, checks = services.check_history(authz.actor(), course_id)
-        return {**listing([check_data(c) for c in checks]), "course": managed_course_data(view)}
+        return {**envelope([check_data(c) for c in checks]), "course": managed_course_data(view)}
 
 
 @blp.route("/coordination/external-courses")
@@ -289,7 +278,7 @@ class ManagedCourses(MethodView):
     def get(self) -> dict[str, Any]:
         """Every course your ministry sees, withdrawn ones too, with the last link check
         (``broken`` when it failed)."""
-        return listing([managed_course_data(v) for v in services.managed_courses(authz.actor())])
+        return envelope([managed_course_data(v) for v in services.managed_courses(authz.actor())])
 
 
 # --- Completions ------------------------------------------------------------------------
@@ -331,7 +320,7 @@ class MyCompletions(MethodView):
     def get(self) -> dict[str, Any]:
         """Your reported, verified and rejected external-course completions."""
         language = current_language()
-        return listing(
+        return envelope(
             [completion_data(c, language) for c in services.my_completions(authz.actor())]
         )
 
@@ -354,7 +343,7 @@ class CompletionQueue(MethodView):
             {**completion_data(row.completion, language), "learner": learner_data(row.learner)}
             for row in rows
         ]
-        return listing(items, total, page, per_page)
+        return envelope(items, total, page, per_page)
 
 
 @blp.route("/external-completions/<completion_id>/review")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from training.schemas import DateTimeZ
+from training.schemas import DateTimeZ, PageSchema
 
 STATUSES = ["reported", "verified", "rejected"]
 
@@ -165,11 +165,8 @@ class ExternalCourseSchema(Schema):
     completion = fields.Nested(ExternalCompletionSummarySchema, allow_none=True)
 
 
-class ExternalCourseListSchema(Schema):
+class ExternalCourseListSchema(PageSchema):
     items = fields.List(fields.Nested(ExternalCourseSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class ExternalLinkCheckSchema(Schema):
@@ -196,19 +193,13 @@ class ExternalManagedCourseSchema(Schema):
     last_check = fields.Nested(ExternalLinkCheckSchema, allow_none=True)
 
 
-class ExternalManagedCourseListSchema(Schema):
+class ExternalManagedCourseListSchema(PageSchema):
     items = fields.List(fields.Nested(ExternalManagedCourseSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
-class ExternalLinkCheckListSchema(Schema):
+class ExternalLinkCheckListSchema(PageSchema):
     course = fields.Nested(ExternalManagedCourseSchema)
     items = fields.List(fields.Nested(ExternalLinkCheckSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class ExternalLaunchSchema(Schema):
@@ -218,11 +209,8 @@ class ExternalLaunchSchema(Schema):
     launched_at = DateTimeZ(required=True)
 
 
-class ExternalCompletionListSchema(Schema):
+class ExternalCompletionListSchema(PageSchema):
     items = fields.List(fields.Nested(ExternalCompletionSummarySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class ExternalLearnerSchema(Schema):
@@ -236,11 +224,8 @@ class ExternalStaffCompletionSchema(ExternalCompletionSummarySchema):
     learner = fields.Nested(ExternalLearnerSchema)
 
 
-class ExternalStaffCompletionListSchema(Schema):
+class ExternalStaffCompletionListSchema(PageSchema):
     items = fields.List(fields.Nested(ExternalStaffCompletionSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class ExternalImportRowSchema(Schema):
@@ -286,10 +271,7 @@ class ExternalReportRowSchema(Schema):
     external_courses = fields.List(fields.Nested(ExternalReportExternalCellSchema))
 
 
-class ExternalReportSchema(Schema):
+class ExternalReportSchema(PageSchema):
     modules = fields.List(fields.Nested(ExternalReportModuleSchema))
     courses = fields.List(fields.Nested(ExternalReportCourseSchema))
     items = fields.List(fields.Nested(ExternalReportRowSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()

@@ -12,6 +12,7 @@ from training import authz
 from training.catalog.models import in_language
 from training.i18n import current_language
 from training.progress import schemas, services, xapi
+from training.schemas import envelope
 
 blp = Blueprint(
     "progress_api",
@@ -65,9 +66,4 @@ class MyStatements(MethodView):
         page, per_page = query["page"], query["per_page"]
         rows, total = services.events(authz.actor(), limit=per_page, offset=(page - 1) * per_page)
         base = current_app.config["PUBLIC_BASE_URL"]
-        return {
-            "items": [xapi.statement(row, base) for row in rows],
-            "total": total,
-            "page": page,
-            "per_page": per_page,
-        }
+        return envelope([xapi.statement(row, base) for row in rows], total, page, per_page)

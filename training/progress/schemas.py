@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from training.schemas import DateTimeZ
+from training.schemas import DateTimeZ, PageSchema
 
 
 class ProgramSummarySchema(Schema):
@@ -34,8 +34,5 @@ class StatementQuerySchema(Schema):
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
-class StatementListSchema(Schema):
+class StatementListSchema(PageSchema):
     items = fields.List(fields.Dict(), metadata={"description": "xAPI 1.0.3 statements"})
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()

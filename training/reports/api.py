@@ -18,6 +18,7 @@ from marshmallow import RAISE
 from training import authz
 from training.i18n import current_language
 from training.reports import formats, presenters, schemas, services
+from training.schemas import envelope
 
 blp = Blueprint(
     "reports_api",
@@ -51,14 +52,6 @@ REGIONAL = authz.Permission.view_regional_reports
 
 def ministry_scope(query: dict[str, Any]) -> services.Scope:
     return services.scope(authz.actor(), services.Filters.from_query(query), query.get("ministry"))
-
-
-def listing(items: list[dict[str, Any]], total: int, page: int, per_page: int) -> dict[str, Any]:
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
-
-
-def whole(items: list[dict[str, Any]]) -> dict[str, Any]:
-    return listing(items, len(items), 1, len(items))
 
 
 def export(
@@ -98,7 +91,7 @@ class Completion(MethodView):
             return export(query["format"], table, rows, scope.ministry.code)
         page, per_page = query["page"], query["per_page"]
         rows_page, total = services.completion_page(scope, page, per_page)
-        return listing([table.item(row) for row in rows_page], total, page, per_page)
+        return envelope([table.item(row) for row in rows_page], total, page, per_page)
 
 
 @blp.route("/reports/overdue")
@@ -118,7 +111,7 @@ class Overdue(MethodView):
             )
         page, per_page = query["page"], query["per_page"]
         rows, total = services.overdue_page(scope, page, per_page)
-        return listing([table.item(row) for row in rows], total, page, per_page)
+        return envelope([table.item(row) for row in rows], total, page, per_page)
 
 
 def _whole_report(path: str, endpoint: str, name: str, summary: str) -> None:
@@ -135,7 +128,7 @@ def _whole_report(path: str, endpoint: str, name: str, summary: str) -> None:
         table = report.table(current_language())
         if query.get("format"):
             return export(query["format"], table, rows, ministry)
-        return whole([table.item(row) for row in rows])
+        return envelope([table.item(row) for row in rows])
 
     get.__doc__ = summary
     view = authz.permission_required(REGIONAL if report.regional else MINISTRY)(get)

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 
 from training.reports import formats, services
-from training.schemas import DateTimeZ
+from training.schemas import DateTimeZ, PageSchema
 
 FORMAT_HELP = "csv or xlsx: the whole report as a streamed download instead of JSON."
 
@@ -76,12 +76,6 @@ class RegionalQuerySchema(_Query, _Period):
 # --- Rows -------------------------------------------------------------------------------
 
 
-class _List(Schema):
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
 class ReportCompletionItemSchema(Schema):
     learner_id = fields.Integer()
     full_name = fields.String()
@@ -97,7 +91,7 @@ class ReportCompletionItemSchema(Schema):
     certificate_status = fields.String(allow_none=True)
 
 
-class ReportCompletionListSchema(_List):
+class ReportCompletionListSchema(PageSchema):
     items = fields.List(fields.Nested(ReportCompletionItemSchema))
 
 
@@ -115,7 +109,7 @@ class ReportOverdueItemSchema(Schema):
     modules_total = fields.Integer()
 
 
-class ReportOverdueListSchema(_List):
+class ReportOverdueListSchema(PageSchema):
     items = fields.List(fields.Nested(ReportOverdueItemSchema))
 
 
@@ -130,7 +124,7 @@ class ReportModuleItemSchema(Schema):
     average_best_score = fields.Float(allow_none=True)
 
 
-class ReportModuleListSchema(_List):
+class ReportModuleListSchema(PageSchema):
     items = fields.List(fields.Nested(ReportModuleItemSchema))
 
 
@@ -148,7 +142,7 @@ class ReportExternalItemSchema(Schema):
     verified_rate = fields.Float(allow_none=True)
 
 
-class ReportExternalListSchema(_List):
+class ReportExternalListSchema(PageSchema):
     items = fields.List(fields.Nested(ReportExternalItemSchema))
 
 
@@ -163,7 +157,7 @@ class ReportPostItemSchema(Schema):
     completion_rate = fields.Float(allow_none=True)
 
 
-class ReportPostListSchema(_List):
+class ReportPostListSchema(PageSchema):
     items = fields.List(fields.Nested(ReportPostItemSchema))
 
 
@@ -179,7 +173,7 @@ class ReportCohortItemSchema(Schema):
     completion_rate = fields.Float(allow_none=True)
 
 
-class ReportCohortListSchema(_List):
+class ReportCohortListSchema(PageSchema):
     items = fields.List(fields.Nested(ReportCohortItemSchema))
 
 
@@ -202,7 +196,7 @@ class ReportItemStatisticSchema(Schema):
     review = fields.Boolean(metadata={"description": "Discrimination < 0.2 or facility < 0.3."})
 
 
-class ReportItemListSchema(_List):
+class ReportItemListSchema(PageSchema):
     items = fields.List(fields.Nested(ReportItemStatisticSchema))
 
 
@@ -218,7 +212,7 @@ class RegionalMinistrySchema(Schema):
     completion_rate = fields.Float(allow_none=True)
 
 
-class RegionalListSchema(_List):
+class RegionalListSchema(PageSchema):
     items = fields.List(fields.Nested(RegionalMinistrySchema))
 
 
@@ -234,7 +228,7 @@ class RegionalModuleSchema(Schema):
     average_best_score = fields.Float(allow_none=True)
 
 
-class RegionalModuleListSchema(_List):
+class RegionalModuleListSchema(PageSchema):
     items = fields.List(fields.Nested(RegionalModuleSchema))
 
 
@@ -246,7 +240,7 @@ class RegionalPeriodSchema(Schema):
     certificates = fields.Integer()
 
 
-class RegionalPeriodListSchema(_List):
+class RegionalPeriodListSchema(PageSchema):
     items = fields.List(fields.Nested(RegionalPeriodSchema))
 
 
