@@ -44,7 +44,7 @@ from training.database import isoformat_z, parse_id, utcnow
 from training.errors import Conflict, NotFound, ValidationFailed
 from training.extensions import db
 from training.ministries.models import Ministry
-from training.progress.models import ModuleProgress
+from training.progress.models import ModuleProgress, ProgramCompletion
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed from paper
 CODE_LENGTH = 26  # 26 symbols of 5 bits: 130 bits of randomness
@@ -528,32 +528,72 @@ def rotate_key(actor: Any) -> SigningKey:
     return key
 
 
+def _completers(ministry_id: int, cohort: Any = None) -> list[Any]:
+    """(learner, program) for each learner of the ministry (or member of the cohort) who
+    completed a program (the cohort's)."""
+    from training.cohorts.models import CohortMember
+
+    statement = (
+        select(User, Program)
+        .join(ProgramCompletion, ProgramCompletion.user_id == User.id)
+        .join(Program, Program.id == ProgramCompletion.program_id)
+        .where(User.ministry_id == ministry_id)
+    )
+    if cohort is not None:
+        statement = statement.join(CohortMember, CohortMember.user_id == User.id).where(
+            CohortMember.cohort_id == cohort.id, Program.id == cohort.program_id
+        )
+    return list(db.session.execute(statement).all())
+
+
+def _issue_all(completers: list[Any], issuer: User | None) -> int:
+    """Issue (or approve) the certificate of each completer who has none valid yet;
+    returns how many were issued now."""
+    issued = 0
+    for learner, program in completers:
+        certificate = current_certificate(learner, program)
+        if certificate is None:
+            certificate = request_certificate(learner, program, issuer=issuer)
+            if certificate.status == VALID:
+                issued += 1
+                continue
+        if certificate.status == PENDING:
+            sign_and_number(certificate, issuer)
+            issued += 1
+    return issued
+
+
 def issue_for_cohort(actor: Any, cohort_id: Any) -> int:
     """Issue (or approve) the certificate of every member of the cohort who completed its
     program and has none yet. Returns how many were issued now."""
-    from training.cohorts.models import Cohort, CohortMember
-    from training.progress.models import ProgramCompletion
+    from training.cohorts.models import Cohort
 
     user = authz.require(actor, authz.Permission.issue_certificates)
     cohort = authz.get_scoped(Cohort, cohort_id, user)
-    members = db.session.scalars(
-        select(User)
-        .join(CohortMember, CohortMember.user_id == User.id)
-        .join(
-            ProgramCompletion,
-            (ProgramCompletion.user_id == User.id)
-            & (ProgramCompletion.program_id == cohort.program_id),
-        )
-        .where(CohortMember.cohort_id == cohort.id)
-    ).all()
-    issued = 0
-    for member in members:
-        existing = current_certificate(member, cohort.program)
-        if existing is None:
-            request_certificate(member, cohort.program, issuer=user)
-            issued += 1
-        elif existing.status == PENDING:
-            sign_and_number(existing, user)
-            issued += 1
+    issued = _issue_all(_completers(cohort.ministry_id, cohort), user)
     audit.record("certificate.cohort_issued", actor=user, target=cohort, details={"issued": issued})
     return issued
+
+
+def issue_for_ministry(ministry: Ministry, cohort_id: Any = None) -> tuple[int, int]:
+    """For the command line, where the operator acts for the ministry: issue (or approve)
+    the certificate of every learner of the ministry (or of one of its cohorts) who
+    completed the program and has none yet. Returns how many completed it and how many
+    certificates were issued now. Idempotent."""
+    from training.cohorts.models import Cohort
+
+    cohort = None
+    if cohort_id is not None:
+        key = parse_id(cohort_id)
+        cohort = db.session.get(Cohort, key) if key is not None else None
+        if cohort is None or cohort.ministry_id != ministry.id:
+            raise NotFound(f"No cohort {cohort_id} in {ministry.code}.")
+    completers = _completers(ministry.id, cohort)
+    issued = _issue_all(completers, None)
+    audit.record(
+        "certificate.bulk_issued",
+        target=cohort or ministry,
+        ministry_id=ministry.id,
+        details={"completed": len(completers), "issued": issued},
+    )
+    return len(completers), issued
