@@ -210,3 +210,48 @@ __all__: list[Any] = [
     "table",
     "temporary_database",
 ]
+
+
+def app_env(url: str) -> dict[str, str]:
+    """The application's settings for a run on the database at ``url``."""
+    return {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-" + "x" * 40,
+        "TRAINING_ENV": "development",
+        "RATELIMIT_ENABLED": "false",
+    }
+
+
+def measure_baseline(requests: int, concurrency: int) -> Result:
+    """The bare Flask endpoint under the same gunicorn: the floor of every page."""
+    with gunicorn("bench.bare:app", {}) as port:
+        load(port, "/", "warm-up", requests=100, concurrency=concurrency)
+        return load(port, "/", "bare Flask", requests=requests, concurrency=concurrency)
+
+
+def measure_pages(
+    port: int,
+    pages: dict[str, str],
+    cookies: list[str],
+    *,
+    requests: int,
+    concurrency: int,
+    warm_up: int = 20,
+    max_seconds: float = 60.0,
+) -> list[Result]:
+    """Each page, warmed up, then loaded with ``requests`` GETs."""
+    results = []
+    for name, path in pages.items():
+        load(port, path, "warm-up", requests=warm_up, concurrency=2, cookies=cookies)
+        results.append(
+            load(
+                port,
+                path,
+                name,
+                requests=requests,
+                concurrency=min(concurrency, requests),
+                cookies=cookies,
+                max_seconds=max_seconds,
+            )
+        )
+    return results

@@ -15,9 +15,18 @@ import argparse
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from common import PASSWORD, gunicorn, load, seeded, sign_in, table, temporary_database
+from common import (
+    PASSWORD,
+    app_env,
+    gunicorn,
+    measure_baseline,
+    measure_pages,
+    seeded,
+    sign_in,
+    table,
+    temporary_database,
+)
 
 
 def populate(url: str, learners: int) -> tuple[list[str], int]:
@@ -171,38 +180,18 @@ def main() -> None:
     started = time.perf_counter()
     emails, slug = populate(url, args.learners)
     print(f"populated in {time.perf_counter() - started:.1f} s")
-    env = {
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench-" + "x" * 40,
-        "TRAINING_ENV": "development",
-        "RATELIMIT_ENABLED": "false",
-    }
     pages: dict[str, str] = {
         "dashboard": "/",
         "catalogue": "/modules",
         "module": f"/modules/{slug}",
         "lesson": f"/modules/{slug}/lessons/2",
     }
-    with gunicorn("bench.bare:app", {}) as bare_port:
-        load(bare_port, "/", "warm-up", requests=100, concurrency=args.concurrency)
-        baseline = load(
-            bare_port, "/", "bare Flask", requests=args.requests * 2, concurrency=args.concurrency
-        )
-    with gunicorn("wsgi:app", env) as port:
+    baseline = measure_baseline(args.requests * 2, args.concurrency)
+    with gunicorn("wsgi:app", app_env(url)) as port:
         cookies = [sign_in(port, email) for email in emails]
-        results: list[Any] = []
-        for name, path in pages.items():
-            load(port, path, "warm-up", requests=20, concurrency=2, cookies=cookies)
-            results.append(
-                load(
-                    port,
-                    path,
-                    name,
-                    requests=args.requests,
-                    concurrency=args.concurrency,
-                    cookies=cookies,
-                )
-            )
+        results = measure_pages(
+            port, pages, cookies, requests=args.requests, concurrency=args.concurrency
+        )
     print(table(results, baseline))
     folder.cleanup()
 

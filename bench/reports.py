@@ -26,7 +26,17 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import PASSWORD, gunicorn, load, seeded, sign_in, table, temporary_database
+from common import (
+    PASSWORD,
+    app_env,
+    gunicorn,
+    measure_baseline,
+    measure_pages,
+    seeded,
+    sign_in,
+    table,
+    temporary_database,
+)
 
 COORDINATOR = "coordinacion@bench.example.org"
 REGIONAL = "secretaria@bench.example.org"
@@ -236,9 +246,9 @@ def populate(url: str, staff: int) -> None:
         db.engine.dispose()
 
 
-def export_peak(url: str) -> tuple[int, int, int, float]:
-    """Export the whole completion report as CSV in this process under tracemalloc:
-    (rows, bytes, peak bytes, seconds)."""
+def export_peak(url: str, format_name: str) -> tuple[int, int, int, float]:
+    """Export the whole completion report in ``format_name`` in this process under
+    tracemalloc: (rows, bytes, peak bytes, seconds)."""
     from sqlalchemy import select
 
     from training import create_app
@@ -260,7 +270,7 @@ def export_peak(url: str) -> tuple[int, int, int, float]:
                 yield row
 
         # Warm up (compiled SQL, translations), on the same data.
-        for _chunk in formats.get("csv").chunks(
+        for _chunk in formats.get(format_name).chunks(
             "x", table_.headers(), table_.export_rows(services.completion_stream(scope))
         ):
             break
@@ -268,7 +278,7 @@ def export_peak(url: str) -> tuple[int, int, int, float]:
         started = time.perf_counter()
         tracemalloc.start()
         try:
-            for chunk in formats.get("csv").chunks(
+            for chunk in formats.get(format_name).chunks(
                 "x", table_.headers(), table_.export_rows(counted())
             ):
                 size += len(chunk)
@@ -293,12 +303,6 @@ def main() -> None:
     started = time.perf_counter()
     populate(url, args.staff)
     print(f"populated in {time.perf_counter() - started:.1f} s")
-    env = {
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench-" + "x" * 40,
-        "TRAINING_ENV": "development",
-        "RATELIMIT_ENABLED": "false",
-    }
     coordinator_pages = {
         "completion JSON": "/api/v1/reports/completion",
         "completion filtered": "/api/v1/reports/completion?post=3&status=completed",
@@ -308,13 +312,9 @@ def main() -> None:
     }
     exports = {"completion CSV": "/api/v1/reports/completion?format=csv"}
     regional_pages = {"regional": "/api/v1/reports/regional", "regional page": "/regional"}
-    with gunicorn("bench.bare:app", {}) as bare_port:
-        load(bare_port, "/", "warm-up", requests=100, concurrency=args.concurrency)
-        baseline = load(
-            bare_port, "/", "bare Flask", requests=args.requests * 2, concurrency=args.concurrency
-        )
+    baseline = measure_baseline(args.requests * 2, args.concurrency)
     results: list[Any] = []
-    with gunicorn("wsgi:app", env) as port:
+    with gunicorn("wsgi:app", app_env(url)) as port:
         coordinator = [sign_in(port, COORDINATOR)]
         regional = [sign_in(port, REGIONAL)]
         for pages, cookies, count in (
@@ -322,27 +322,24 @@ def main() -> None:
             (exports, coordinator, max(5, args.requests // 20)),
             (regional_pages, regional, args.requests),
         ):
-            for name, path in pages.items():
-                load(port, path, "warm-up", requests=4, concurrency=2, cookies=cookies)
-                results.append(
-                    load(
-                        port,
-                        path,
-                        name,
-                        requests=count,
-                        concurrency=min(args.concurrency, count),
-                        cookies=cookies,
-                        max_seconds=120,
-                    )
-                )
+            results += measure_pages(
+                port,
+                pages,
+                cookies,
+                requests=count,
+                concurrency=args.concurrency,
+                warm_up=4,
+                max_seconds=120,
+            )
     print(table(results, baseline))
     print("(the server time of the CSV export covers building the response; its rows")
     print(" stream afterwards, so read its client time for the whole download)")
-    rows, size, peak, seconds = export_peak(url)
-    print(
-        f"CSV export in process: {rows} rows, {size / 1e6:.1f} MB in {seconds:.1f} s, "
-        f"peak traced memory {peak / 1e6:.2f} MB"
-    )
+    for format_name in ("csv", "xlsx"):
+        rows, size, peak, seconds = export_peak(url, format_name)
+        print(
+            f"{format_name.upper()} export in process: {rows} rows, {size / 1e6:.1f} MB "
+            f"in {seconds:.1f} s, peak traced memory {peak / 1e6:.2f} MB"
+        )
     folder.cleanup()
 
 
