@@ -162,4 +162,6 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         # API endpoints that take a file (evidence, completion lists) accept this much.
         "API_UPLOAD_MAX_BODY_BYTES": 6 * 1024 * 1024,
         "LINK_CHECK_TIMEOUT": float(environ.get("LINK_CHECK_TIMEOUT", "") or 10),
+        # Link checks reach public addresses only, unless a course lives on an intranet.
+        "LINK_CHECK_PRIVATE_ADDRESSES": _flag(environ.get("LINK_CHECK_PRIVATE_ADDRESSES"), False),
     }

@@ -56,6 +56,13 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(autouse=True)
+def intranet(app: Any) -> None:
+    """The test site is on 127.0.0.1: these checks may reach private addresses (the
+    default refuses them; see the test of the guard below)."""
+    app.config["LINK_CHECK_PRIVATE_ADDRESSES"] = True
+
+
 @pytest.fixture
 def site() -> Iterator[str]:
     """A web server on 127.0.0.1, on a port the system chooses."""
@@ -186,6 +193,37 @@ def test_broken_links_are_flagged_on_the_coordinators_pages(
     assert "Enlace roto" in row_of_bad and "404" in row_of_bad
     assert "Enlace correcto" in row_of_good
     assert "La última comprobación falló" in history and "404" in history
+
+
+# --- The guard against probing the server's own network ------------------------------
+
+
+def test_by_default_the_check_reaches_no_private_address(
+    app: Any, runner: Any, ministries: Any, site: str
+) -> None:
+    app.config["LINK_CHECK_PRIVATE_ADDRESSES"] = False
+    port = site.rsplit(":", 1)[1]
+    urls = [
+        f"{site}/ok",
+        f"http://localhost:{port}/ok",
+        f"http://[::1]:{port}/ok",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.20.30.40/intranet",
+        "https://192.168.1.1/",
+        "http://0.0.0.0/",
+    ]
+    for number, url in enumerate(urls):
+        add_course(url, f"interno {number}")
+
+    result = runner.invoke(args=["links", "check"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{len(urls)} links checked, {len(urls)} broken." in result.output
+    found = checks()
+    assert {url: (found[url][0].status_code, found[url][0].error) for url in urls} == dict.fromkeys(
+        urls, (None, "address not allowed")
+    )
+    assert Handler.requests == []  # nothing reached the local site
 
 
 # --- Demo -------------------------------------------------------------------------------

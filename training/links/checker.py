@@ -2,15 +2,22 @@
 
 Only ``http`` and ``https`` are ever fetched (the opener has no ``file:``, ``ftp:`` or
 ``data:`` handlers); redirects are followed; nothing of the body is kept.
+
+Course URLs are typed by coordinators, and the server fetches them: so that nobody can
+use the check to probe the server's own network, every connection (redirects included)
+goes only to public addresses, checked on the address actually connected to, after name
+resolution. ``LINK_CHECK_PRIVATE_ADDRESSES`` lifts this for a course on an intranet.
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 USER_AGENT = "AulaConsular-LinkCheck/1.0"
@@ -29,11 +36,63 @@ class FetchResult:
         return self.status_code is not None and 200 <= self.status_code < 400
 
 
-def _opener() -> urllib.request.OpenerDirector:
+class AddressNotAllowed(OSError):
+    """The name resolves only to addresses the check may not reach."""
+
+
+def public_connection(
+    address: tuple[str, int], timeout: Any = None, source_address: Any = None, **extra: Any
+) -> socket.socket:
+    """``socket.create_connection`` that connects only to global (public) addresses."""
+    host, port = address
+    last: OSError = AddressNotAllowed("address not allowed")
+    for family, kind, proto, _name, target in socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM
+    ):
+        if not ipaddress.ip_address(target[0]).is_global:
+            continue
+        sock = socket.socket(family, kind, proto)
+        try:
+            if timeout is not None:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(target)
+            return sock
+        except OSError as error:
+            sock.close()
+            last = error
+    raise last
+
+
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # http.client opens every socket through this attribute (HTTPS wraps it in TLS).
+        self._create_connection = public_connection
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = public_connection
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPSConnection, req)
+
+
+def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
     opener = urllib.request.OpenerDirector()
     for handler in (
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPHandler() if allow_private else _PublicHTTPHandler(),
+        urllib.request.HTTPSHandler() if allow_private else _PublicHTTPSHandler(),
         urllib.request.HTTPRedirectHandler(),
         urllib.request.HTTPErrorProcessor(),
         urllib.request.HTTPDefaultErrorHandler(),
@@ -42,12 +101,12 @@ def _opener() -> urllib.request.OpenerDirector:
     return opener
 
 
-def _request(url: str, method: str, timeout: float) -> int:
+def _request(url: str, method: str, timeout: float, allow_private: bool) -> int:
     request = urllib.request.Request(  # noqa: S310 - fetch_status admits http(s) only
         url, method=method, headers={"User-Agent": USER_AGENT, "Accept": "*/*"}
     )
     try:
-        with _opener().open(request, timeout=timeout) as response:
+        with _opener(allow_private).open(request, timeout=timeout) as response:
             if method == "GET":
                 response.read(1024)
             return int(response.status)
@@ -70,6 +129,8 @@ def _describe(error: BaseException) -> str:
         return "connection refused"
     if isinstance(cause, socket.gaierror):
         return "name not resolved"
+    if isinstance(cause, AddressNotAllowed):
+        return "address not allowed"
     return f"{type(cause).__name__}: {cause}"[:ERROR_MAX]
 
 
@@ -79,16 +140,17 @@ def _network_failure(error: BaseException) -> bool:
     return isinstance(cause, OSError) and not isinstance(cause, http.client.HTTPException)
 
 
-def fetch_status(url: str, timeout: float) -> FetchResult:
+def fetch_status(url: str, timeout: float, *, allow_private: bool = False) -> FetchResult:
     """HEAD the URL, then GET when HEAD gets an error status or a broken answer (many
     servers do not implement HEAD). Network failures (timeout, refused connection,
-    unknown host) are not retried."""
+    unknown host, an address not allowed) are not retried. Only public addresses are
+    reached unless ``allow_private``."""
     if urlsplit(url).scheme not in {"http", "https"}:
         return FetchResult(None, "unsupported scheme")
     result = FetchResult(None, "no answer")
     for method in ("HEAD", "GET"):
         try:
-            status = _request(url, method, timeout)
+            status = _request(url, method, timeout, allow_private)
         except (OSError, http.client.HTTPException, ValueError) as error:
             result = FetchResult(None, _describe(error))
             if _network_failure(error):

@@ -1007,15 +1007,12 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
 # --- Link checks ------------------------------------------------------------------------
 
 
-def check_links(
-    *,
-    timeout: float | None = None,
-    fetch: Callable[[str, float], checker.FetchResult] | None = None,
-) -> list[tuple[ExternalCourse, ExternalLinkCheck]]:
+def check_links(*, timeout: float | None = None) -> list[tuple[ExternalCourse, ExternalLinkCheck]]:
     """Fetch the URL of every active course (a few at a time) and record each result in
-    the course's check history; returns the courses with their new checks (flushes)."""
+    the course's check history; returns the courses with their new checks (flushes).
+    Only public addresses are fetched unless ``LINK_CHECK_PRIVATE_ADDRESSES`` is set."""
     timeout = float(timeout or current_app.config["LINK_CHECK_TIMEOUT"])
-    fetch = fetch or checker.fetch_status
+    allow_private = bool(current_app.config["LINK_CHECK_PRIVATE_ADDRESSES"])
     courses = list(
         db.session.scalars(
             select(ExternalCourse)
@@ -1027,7 +1024,11 @@ def check_links(
         return []
     urls = [course.url for course in courses]
     with ThreadPoolExecutor(max_workers=min(8, len(urls))) as pool:
-        results = list(pool.map(lambda url: fetch(url, timeout), urls))
+        results = list(
+            pool.map(
+                lambda url: checker.fetch_status(url, timeout, allow_private=allow_private), urls
+            )
+        )
     checked = []
     now = utcnow()
     for course, result in zip(courses, results, strict=True):
