@@ -165,3 +165,31 @@ def test_without_mail_server_mail_goes_to_the_outbox(tmp_path):
 
     assert config["MAIL_SERVER"] is None
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SESSION_HOURS", "doce"),
+        ("SESSION_HOURS", "0"),
+        ("SESSION_HOURS", "nan"),
+        ("SESSION_HOURS", "-1"),
+        ("LINK_CHECK_TIMEOUT", "10s"),
+        ("MAIL_PORT", "0"),
+        ("MAIL_PORT", "25.5"),
+        ("TRUSTED_PROXIES", "-1"),
+        ("EVIDENCE_MAX_BYTES", "5MB"),
+    ],
+)
+def test_a_malformed_number_stops_the_start_with_its_name(tmp_path, name, value):
+    with pytest.raises(ConfigurationError, match=f"^{name} must be .*, not '{value}'"):
+        load_settings({name: value}, tmp_path)
+
+
+def test_numbers_are_read_and_defaults_kept(tmp_path):
+    settings = load_settings(
+        {"SESSION_HOURS": "8.5", "MAIL_PORT": " 2525 ", "LINK_CHECK_TIMEOUT": ""}, tmp_path
+    )
+
+    assert (settings["SESSION_HOURS"], settings["MAIL_PORT"]) == (8.5, 2525)
+    assert settings["LINK_CHECK_TIMEOUT"] == 10

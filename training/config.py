@@ -29,6 +29,24 @@ def _flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(
+    environ: Mapping[str, str], name: str, default: float, *, whole: bool = True, minimum: float = 0
+) -> Any:
+    """The variable ``name`` as a number (whole, or with decimals) of at least ``minimum``;
+    ``default`` when unset or empty. Anything else stops the start with a clear message."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or value != value or value < minimum:  # (value != value: NaN)
+        kind = "a whole number" if whole else "a number"
+        raise ConfigurationError(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}.")
+    return value
+
+
 def _development_secret_key(instance_path: Path) -> str:
     """Return the key kept under ``instance/``, creating it (mode 0600) the first time."""
     key_file = instance_path / "secret_key"
@@ -103,7 +121,7 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "LANGUAGES": LANGUAGES,
         # Public address used in e-mails and QR codes (no trailing slash).
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "TRUSTED_PROXIES": int(environ.get("TRUSTED_PROXIES", "0") or 0),
+        "TRUSTED_PROXIES": _number(environ, "TRUSTED_PROXIES", 0),
         # Sessions and cookies.
         "SESSION_COOKIE_NAME": "aula_session",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -137,7 +155,7 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "RATELIMIT_ENABLED": _flag(environ.get("RATELIMIT_ENABLED"), True),
         # Mail: SMTP when MAIL_SERVER is set, otherwise the outbox table.
         "MAIL_SERVER": environ.get("MAIL_SERVER", "").strip() or None,
-        "MAIL_PORT": int(environ.get("MAIL_PORT", "587") or 587),
+        "MAIL_PORT": _number(environ, "MAIL_PORT", 587, minimum=1),
         "MAIL_USERNAME": environ.get("MAIL_USERNAME", "").strip() or None,
         "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _flag(environ.get("MAIL_USE_TLS"), True),
@@ -158,10 +176,12 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         # EVIDENCE_PATH/<ministry id>/; link checks give up after LINK_CHECK_TIMEOUT s.
         "EVIDENCE_PATH": environ.get("EVIDENCE_PATH", "").strip()
         or str(instance_path / "evidence"),
-        "EVIDENCE_MAX_BYTES": int(environ.get("EVIDENCE_MAX_BYTES", "") or 5 * 1024 * 1024),
+        "EVIDENCE_MAX_BYTES": _number(environ, "EVIDENCE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
         # API endpoints that take a file (evidence, completion lists) accept this much.
         "API_UPLOAD_MAX_BODY_BYTES": 6 * 1024 * 1024,
-        "LINK_CHECK_TIMEOUT": float(environ.get("LINK_CHECK_TIMEOUT", "") or 10),
+        # A sign-in lasts at most this long, whatever the browser does with its cookie.
+        "SESSION_HOURS": _number(environ, "SESSION_HOURS", 12, whole=False, minimum=0.1),
+        "LINK_CHECK_TIMEOUT": _number(environ, "LINK_CHECK_TIMEOUT", 10, whole=False, minimum=0.1),
         # Link checks reach public addresses only, unless a course lives on an intranet.
         "LINK_CHECK_PRIVATE_ADDRESSES": _flag(environ.get("LINK_CHECK_PRIVATE_ADDRESSES"), False),
     }

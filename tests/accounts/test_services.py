@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +13,8 @@ from tests.conftest import PASSWORD
 from tests.factories import create_post_for
 from tests.helpers import audit_events, fresh, outbox
 from training.accounts import passwords, services
-from training.accounts.models import ApiToken, Role, User
+from training.accounts.models import ApiToken, Role, User, UserSession
+from training.database import utcnow
 from training.errors import Conflict, Forbidden, Invalid, NotFound, ValidationFailed
 from training.extensions import db
 from training.ministries.services import get_ministry
@@ -298,12 +301,55 @@ def test_hashes_are_upgraded_when_the_cost_changes(app, learner):
     "session_id", ["", "abc", "1", "1.", ".1", "0.1", "-1.1", "1.x", "99999999999999.1", "1.1.1"]
 )
 def test_malformed_session_ids_load_nobody(learner, session_id):
-    assert services.load_session_user(session_id) is None
+    key = services.start_session(learner)
+    db.session.commit()
+
+    assert services.load_session_user(session_id, key) is None
 
 
 def test_a_session_id_names_the_user_and_their_auth_version(learner):
-    assert services.load_session_user(learner.get_id()) == learner
-    assert services.load_session_user(f"{learner.id}.{learner.auth_version + 1}") is None
+    key = services.start_session(learner)
+    db.session.commit()
+
+    assert services.load_session_user(learner.get_id(), key) == learner
+    assert services.load_session_user(f"{learner.id}.{learner.auth_version + 1}", key) is None
+
+
+@pytest.mark.parametrize("key", [None, "", "not-a-key", "x" * 5000, 42, ["list"]])
+def test_a_session_needs_its_registered_key(learner, key):
+    services.start_session(learner)
+    db.session.commit()
+
+    assert services.load_session_user(learner.get_id(), key) is None
+
+
+def test_a_key_signs_in_only_its_own_user(learner, make_user):
+    other = make_user(roles=["learner"])
+    key = services.start_session(other)
+    db.session.commit()
+
+    assert services.load_session_user(learner.get_id(), key) is None
+
+
+def test_sessions_end_at_sign_out_and_after_their_lifetime(app, learner):
+    key = services.start_session(learner)
+    old = services.start_session(learner)
+    db.session.commit()
+    db.session.execute(
+        db.update(UserSession)
+        .where(UserSession.key_hash == hashlib.sha256(old.encode()).hexdigest())
+        .values(created_at=utcnow() - timedelta(hours=app.config["SESSION_HOURS"], minutes=1))
+    )
+    db.session.commit()
+
+    assert services.load_session_user(learner.get_id(), old) is None
+    services.end_session(key)
+    db.session.commit()
+    assert services.load_session_user(learner.get_id(), key) is None
+    # The next sign-in purges what has expired.
+    services.start_session(learner)
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 1
 
 
 # --- Password change and reset ----------------------------------------------------------
@@ -316,14 +362,17 @@ def test_change_password_checks_the_current_one(learner):
     assert "current_password" in caught.value.details["fields"]
 
 
-def test_change_password_bumps_the_auth_version(learner):
+def test_change_password_ends_every_session(learner):
     old_session = learner.get_id()
+    key = services.start_session(learner)
+    db.session.commit()
 
     services.change_password(learner, PASSWORD, "a brand new passphrase")
     db.session.commit()
 
-    assert services.load_session_user(old_session) is None
-    assert services.load_session_user(learner.get_id()) == learner
+    assert services.load_session_user(old_session, key) is None
+    assert services.load_session_user(learner.get_id(), key) is None
+    assert services.load_session_user(learner.get_id(), services.start_session(learner)) == learner
 
 
 def test_reset_request_for_a_known_account_mails_it(learner):

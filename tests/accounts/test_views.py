@@ -214,6 +214,28 @@ def test_logout_signs_out_and_is_audited(client, logged_in, learner):
     assert "auth.logout" in audit_actions()
 
 
+def test_logout_ends_the_session_for_a_copy_of_the_cookie_too(app, client, logged_in, learner):
+    logged_in(learner)
+    copy = app.test_client()
+    copy.set_cookie("aula_session", client.get_cookie("aula_session").value)
+    assert signed_in_as(copy) == learner.email  # same browser, same address
+
+    post_form(client, "/logout", {}, token_from="/")
+
+    assert signed_in_as(copy) is None
+    assert signed_in_as(client) is None
+
+
+def test_two_browsers_have_two_sessions(app, client, logged_in, learner):
+    logged_in(learner)
+    other = app.test_client()
+    login(other, learner)
+
+    post_form(client, "/logout", {}, token_from="/")
+
+    assert signed_in_as(other) == learner.email
+
+
 def test_logout_when_not_signed_in_just_goes_to_the_login_page(client):
     response = post_form(client, "/logout", {}, token_from="/login")
 

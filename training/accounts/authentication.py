@@ -6,7 +6,8 @@ by the session cookie must carry the CSRF token on unsafe methods, exactly like 
 
 from __future__ import annotations
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, redirect, request, session, url_for
+from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
 from training.accounts import services
@@ -16,6 +17,26 @@ from training.errors import Unauthenticated, wants_json
 from training.extensions import csrf, login_manager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# The session cookie's entry holding the browser's session key (see services.start_session).
+SESSION_KEY = "sid"
+
+
+def sign_in(user: User) -> None:
+    """Sign ``user`` in on this browser with a fresh session: nothing from before
+    survives but the language (fixation), and the new session is registered."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    login_user(user, remember=False)
+    session[SESSION_KEY] = services.start_session(user)
+
+
+def sign_out() -> None:
+    """End this browser's session, here and in the registry."""
+    services.end_session(session.get(SESSION_KEY))
+    logout_user()
+    session.clear()
 
 
 def bearer_token() -> str | None:
@@ -34,7 +55,7 @@ def _load_from_session(session_id: str) -> User | None:
     # An API call that presents a token is judged by the token alone, cookie or not.
     if _uses_bearer():
         return None
-    return services.load_session_user(session_id)
+    return services.load_session_user(session_id, session.get(SESSION_KEY))
 
 
 def _load_from_request(req: object) -> User | None:

@@ -103,6 +103,21 @@ class UserRole(db.Model):  # type: ignore[name-defined]
     user: Mapped[User] = relationship(back_populates="role_rows")
 
 
+class UserSession(db.Model):  # type: ignore[name-defined]
+    """A signed-in browser. Its cookie carries a random key; only the key's SHA-256 is
+    stored. Signing out deletes the row, so that a copy of the cookie stops working too;
+    a row older than ``SESSION_HOURS`` no longer signs anyone in."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class ApiToken(db.Model):  # type: ignore[name-defined]
     """A bearer token for scripts. Only a SHA-256 digest of the secret is stored."""
 

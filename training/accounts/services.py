@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -17,12 +17,13 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from training import authz
 from training.accounts import passwords
-from training.accounts.models import ROLE_VALUES, ApiToken, Role, User, UserRole
+from training.accounts.models import ROLE_VALUES, ApiToken, Role, User, UserRole, UserSession
 from training.audit import services as audit
 from training.config import LANGUAGES
 from training.database import parse_id, utcnow
@@ -171,6 +172,7 @@ def deactivate(user: User, *, actor: User | None) -> User:
     user.active = False
     user.auth_version += 1
     _revoke_all_tokens(user)
+    end_all_sessions(user)
     db.session.flush()
     audit.record("user.deactivated", actor=actor, target=user)
     return user
@@ -209,14 +211,54 @@ def record_logout(user: User) -> None:
     audit.record("auth.logout", actor=user, target=user)
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's user loader: ``"<id>.<auth_version>"``, active users only."""
+def _session_lifetime() -> timedelta:
+    return timedelta(hours=float(current_app.config["SESSION_HOURS"]))
+
+
+def start_session(user: User) -> str:
+    """Register a browser that signed in as ``user``; returns the key its session cookie
+    carries. Sessions past their lifetime (anybody's) are purged on the way."""
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.execute(
+        delete(UserSession).where(UserSession.created_at < now - _session_lifetime())
+    )
+    db.session.add(UserSession(user_id=user.id, key_hash=_digest(key), created_at=now))
+    return key
+
+
+def end_session(key: str | None) -> None:
+    """Sign one browser out: its key no longer signs anyone in."""
+    if key:
+        db.session.execute(delete(UserSession).where(UserSession.key_hash == _digest(key)))
+
+
+def end_all_sessions(user: User) -> None:
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+def load_session_user(session_id: str, key: Any) -> User | None:
+    """Flask-Login's user loader: ``"<id>.<auth_version>"`` from the session cookie and
+    the browser's session key (:func:`start_session`); active users, live sessions only."""
     user_id, _sep, version = (session_id or "").partition(".")
-    key = parse_id(user_id)
-    if key is None or not version.isdigit():
+    found = parse_id(user_id)
+    if found is None or not version.isdigit() or not isinstance(key, str) or len(key) > 100:
         return None
-    # One query for the user, their ministry and their roles: every page needs all three.
-    user = db.session.get(User, key, options=[joinedload(User.role_rows)])
+    # One query for the session, the user, their ministry and their roles.
+    user = (
+        db.session.scalars(
+            select(User)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(
+                User.id == found,
+                UserSession.key_hash == _digest(key),
+                UserSession.created_at >= utcnow() - _session_lifetime(),
+            )
+            .options(joinedload(User.role_rows))
+        )
+        .unique()
+        .one_or_none()
+    )
     if user is None or not user.active or user.auth_version != int(version):
         return None
     return user
@@ -238,6 +280,7 @@ def _set_password(user: User, new_password: str) -> None:
     user.password_hash = passwords.hash_password(new_password)
     user.auth_version += 1
     _revoke_all_tokens(user)
+    end_all_sessions(user)
     db.session.flush()
 
 

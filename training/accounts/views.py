@@ -9,16 +9,15 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
 from training import authz
 from training.accounts import services
+from training.accounts.authentication import sign_in, sign_out
 from training.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
 from training.accounts.limits import login_limits
 from training.errors import DomainError, Invalid
@@ -39,12 +38,7 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = services.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
-            # A fresh session at sign-in: nothing from before survives (fixation).
-            language = session.get("language")
-            session.clear()
-            if language:
-                session["language"] = language
-            login_user(user, remember=False)
+            sign_in(user)
             db.session.commit()
             return redirect(_next_page())
         db.session.commit()  # keep the audit record of the failed attempt
@@ -59,9 +53,8 @@ def logout() -> Response:
 
     if current_user.is_authenticated:
         services.record_logout(current_user._get_current_object())
-        db.session.commit()
-    logout_user()
-    session.clear()
+    sign_out()
+    db.session.commit()
     flash(_("Ha cerrado la sesión."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -84,10 +77,9 @@ def change_password() -> ResponseReturnValue:
             if "current_password" in error.details.get("fields", {}):
                 form.current_password.errors = [error.message]
             return render_template("accounts/password_change.html", form=form), 422
+        # Every session of the user ended with the change: sign this browser in again.
+        sign_in(user)
         db.session.commit()
-        # The auth version changed: sign in again on this browser with the new one.
-        session.clear()
-        login_user(user, remember=False)
         flash(_("Su contraseña se ha cambiado."), "info")
         return redirect(url_for("system.dashboard"))
     return render_template("accounts/password_change.html", form=form)
