@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Flask, g, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from training.errors import Invalid
@@ -50,7 +51,7 @@ def _has_nul(value: str) -> bool:
 def _reject_nul_characters() -> None:
     """NUL characters are never meaningful input, and PostgreSQL refuses them in text."""
     if _has_nul(request.path) or any(_has_nul(v) for v in request.args.values()):
-        raise Invalid("NUL characters are not allowed.")
+        raise Invalid(_("No se admiten caracteres NUL."))
     if request.method in {"GET", "HEAD", "OPTIONS"}:
         return
     if request.is_json:
@@ -61,7 +62,7 @@ def _reject_nul_characters() -> None:
     else:
         found = False
     if found:
-        raise Invalid("NUL characters are not allowed.")
+        raise Invalid(_("No se admiten caracteres NUL."))
 
 
 def _reject_unusable_json() -> None:

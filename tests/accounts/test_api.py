@@ -79,9 +79,11 @@ def test_token_refused_with_one_answer_for_every_bad_credential(client, make_use
     }[who]
 
     response = client.post(TOKENS, json=credentials)
+    english = client.post(TOKENS, json=credentials, headers={"Accept-Language": "en"})
 
     body = assert_envelope(response, 401, "unauthenticated")
-    assert body["message"] == "Wrong e-mail or password."
+    assert body["message"] == "Correo electrónico o contraseña incorrectos."
+    assert english.get_json()["message"] == "Wrong e-mail or password."
     assert response.headers["WWW-Authenticate"] == "Bearer"
     fresh()
     assert db.session.scalar(db.select(db.func.count()).select_from(ApiToken)) == 0

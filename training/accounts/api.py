@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, g, request, url_for
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from training import authz
@@ -38,7 +39,7 @@ class Tokens(MethodView):
         user = services.authenticate(data["email"], data["password"])
         if user is None:
             db.session.commit()  # keep the audit record of the failed attempt
-            raise Unauthenticated("Wrong e-mail or password.")
+            raise Unauthenticated(_("Correo electrónico o contraseña incorrectos."))
         issued = services.create_token(user)
         db.session.commit()
         return {"token": issued.token, "expires_at": issued.expires_at}
@@ -53,7 +54,7 @@ class CurrentToken(MethodView):
         """Revoke the bearer token this request is authenticated with."""
         record = g.get("api_token")
         if record is None:
-            raise NotFound("This request is not authenticated with a bearer token.")
+            raise NotFound(_("Esta petición no se autenticó con un token."))
         services.revoke_token(record, actor=authz.actor())
         db.session.commit()
 
