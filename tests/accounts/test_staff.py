@@ -250,3 +250,18 @@ def test_the_staff_page_previews_an_import(logged_in: Any, coordinator: Any) -> 
     text = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "no se ha guardado nada" in text and "Correo electrónico no válido" in text
+
+
+def test_a_file_over_the_import_limit_but_under_the_body_limit_is_413(
+    coordinator_api: Any,
+) -> None:
+    before = users()
+    big = HEADER + "persona@minex.gob.gt,Persona,,es,learner\n" * 60_000  # about 2.5 MB
+
+    response = upload(coordinator_api, big, "all")
+
+    assert response.status_code == 413
+    body = response.get_json()
+    assert body["code"] == "too_large"
+    assert "2 MB" in body["details"]["fields"]["file"][0]
+    assert users() == before

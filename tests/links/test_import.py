@@ -11,9 +11,10 @@ import pytest
 from tests.conftest import csrf_token
 from tests.helpers import audit_events, fresh, row_counts
 from tests.links.conftest import multipart
+from training.csvfiles import CsvProblem
 from training.errors import Invalid, NotFound, ValidationFailed
 from training.extensions import db
-from training.links import evidence, services
+from training.links import services
 from training.links.models import ExternalCompletion
 
 
@@ -164,8 +165,9 @@ def test_unreadable_lists_are_refused_whole(
 def test_too_large_a_list_is_refused(gt_coordinator: Any, global_course: Any) -> None:
     data = b"email\n" + b"persona@minex.gob.gt\n" * (services.IMPORT_MAX_BYTES // 20)
 
-    with pytest.raises(evidence.EvidenceTooLarge):
+    with pytest.raises(CsvProblem) as caught:
         run(gt_coordinator, global_course, data)
+    assert (caught.value.status, caught.value.code) == (413, "too_large")
 
 
 def test_the_import_page(

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from training import authz
-from training.accounts import schemas, services, staff_import
+from training.accounts import schemas, services
 from training.accounts.limits import login_limits
 from training.accounts.models import User
-from training.errors import Invalid, NotFound, Unauthenticated
+from training.errors import NotFound, Unauthenticated
 from training.extensions import db
 from training.i18n import current_language
 from training.ministries import services as ministries
@@ -156,10 +156,8 @@ class StaffImport(MethodView):
         """
         upload = request.files.get("file")
         data = upload.read() if upload is not None else request.get_data()
-        try:
-            result = services.import_staff(authz.actor(), data, mode=query["mode"])
-        except staff_import.FileProblem as problem:
-            raise Invalid(problem.message, details={"file": [problem.message]}) from None
+        # A file-level problem is a CsvProblem: 400 (413 when too large), nothing written.
+        result = services.import_staff(authz.actor(), data, mode=query["mode"])
         db.session.commit()
         return import_data(result, query["mode"])
 

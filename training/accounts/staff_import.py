@@ -9,11 +9,12 @@ file; ``services.import_staff`` decides what to write.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+
+from training import csvfiles
+from training.csvfiles import CsvProblem
 
 COLUMNS = ("email", "full_name", "post", "language", "role")
 REQUIRED = ("email", "full_name")
@@ -22,12 +23,8 @@ MAX_ROWS = 5000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class FileProblem(Exception):
-    """The file as a whole cannot be read; ``message`` says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+# File-level problems (empty, too large, not UTF-8, malformed, wrong columns).
+FileProblem = CsvProblem
 
 
 @dataclass
@@ -40,30 +37,8 @@ class Row:
 
 def read(data: bytes) -> list[Row]:
     """Rows with their line numbers; raises FileProblem for what concerns the whole file."""
-    if not data.strip():
-        raise FileProblem(_("El archivo está vacío."))
-    if len(data) > MAX_BYTES:
-        raise FileProblem(
-            _(
-                "El archivo es demasiado grande: el máximo es %(mb)d MB.",
-                mb=MAX_BYTES // (1024 * 1024),
-            )
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FileProblem(
-            _("El archivo no está en UTF-8. En Excel, guárdelo como «CSV UTF-8».")
-        ) from None
-    if "\x00" in text:
-        raise FileProblem(_("El archivo contiene caracteres no permitidos."))
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-    except (StopIteration, csv.Error):
-        raise FileProblem(_("El archivo no tiene fila de encabezados.")) from None
+    table = csvfiles.read(data, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
+    header = [name.lower() for name in table.header]
     missing = [name for name in REQUIRED if name not in header]
     extra = [name for name in header if name and name not in COLUMNS]
     if missing or extra or len(set(header)) != len(header):
@@ -76,36 +51,17 @@ def read(data: bytes) -> list[Row]:
             )
         )
     rows: list[Row] = []
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise FileProblem(_("El archivo tiene más de %(n)d filas.", n=MAX_ROWS))
-            line = reader.line_num
-            row = Row(
-                line,
-                {
-                    name: (record[i].strip() if i < len(record) else "")
-                    for i, name in enumerate(header)
-                },
-            )
-            if len(record) > len(header):
-                row.problems.append(_("La fila tiene más columnas que el encabezado."))
-            for name, value in row.values.items():
-                if value.startswith(FORMULA_STARTS):
-                    row.problems.append(
-                        _("La columna %(name)s empieza como una fórmula.", name=name)
-                    )
-            rows.append(row)
-    except csv.Error as error:
-        raise FileProblem(
-            _(
-                "El CSV está mal formado cerca de la línea %(line)d: %(error)s",
-                line=reader.line_num,
-                error=str(error),
-            )
-        ) from None
+    for line, record in table.rows:
+        row = Row(
+            line,
+            {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(header)},
+        )
+        if len(record) > len(header):
+            row.problems.append(_("La fila tiene más columnas que el encabezado."))
+        for name, value in row.values.items():
+            if value.startswith(FORMULA_STARTS):
+                row.problems.append(_("La columna %(name)s empieza como una fórmula.", name=name))
+        rows.append(row)
     if not rows:
         raise FileProblem(_("El archivo no tiene filas de datos."))
     return rows

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from training import authz
+from training import authz, csvfiles
 from training.catalog.models import Program
 from training.cohorts import services
 from training.errors import DomainError, ValidationFailed
@@ -19,6 +16,7 @@ from training.ministries.models import Post
 blueprint = Blueprint("cohorts", __name__, url_prefix="/coordination")
 
 EMAIL_LIST_MAX_BYTES = 1024 * 1024
+EMAIL_LIST_MAX_ROWS = 20000
 
 
 @blueprint.route("/cohorts", methods=["GET", "POST"])
@@ -66,21 +64,15 @@ def show_cohort(cohort_id: str) -> str:
 
 
 def _emails_from_upload() -> list[str]:
+    """The e-mails typed in the form, or every cell with an ``@`` of the uploaded CSV."""
     upload = request.files.get("emails_file")
     if upload is None or not upload.filename:
         return request.form.get("emails", "").split()
-    data = upload.read(EMAIL_LIST_MAX_BYTES + 1)
-    if len(data) > EMAIL_LIST_MAX_BYTES:
-        raise ValidationFailed(_("El archivo es demasiado grande (máximo 1 MB)."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed(_("El archivo debe estar en UTF-8.")) from None
-    dialect = ";" if text.count(";") > text.count(",") else ","
-    emails: list[str] = []
-    for row in csv.reader(io.StringIO(text), delimiter=dialect):
-        emails.extend(cell.strip() for cell in row if "@" in cell)
-    return emails
+    data = csvfiles.read_upload(upload.stream, EMAIL_LIST_MAX_BYTES)
+    # A list of e-mails may have no header: every row counts, the first one too.
+    table = csvfiles.read(data, max_bytes=EMAIL_LIST_MAX_BYTES, max_rows=EMAIL_LIST_MAX_ROWS)
+    cells = [table.header, *(values for _line, values in table.rows)]
+    return [cell.strip() for row in cells for cell in row if "@" in cell]
 
 
 @blueprint.route("/cohorts/<cohort_id>/members", methods=["POST"])
@@ -104,7 +96,7 @@ def add_members(cohort_id: str) -> ResponseReturnValue:
                     ),
                     "error",
                 )
-    except ValidationFailed as error:
+    except (ValidationFailed, csvfiles.CsvProblem) as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("cohorts.show_cohort", cohort_id=cohort.id))

@@ -91,10 +91,11 @@ def read(filename: str | None, stream: IO[bytes] | None) -> Evidence | None:
         return None
     check_filename(filename)
     if len(data) > limit:
+        megabytes = f"{limit / (1024 * 1024):g}"
         raise EvidenceTooLarge(
             _(
                 "El archivo es demasiado grande: el máximo es %(megabytes)s MB.",
-                megabytes=f"{limit / (1024 * 1024):g}",
+                megabytes=megabytes,
             ),
             details={"fields": {"evidence": [_("Archivo demasiado grande.")]}},
         )

@@ -18,8 +18,6 @@ Rules (every function takes the acting user explicitly and flushes; the edge com
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,13 +34,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.urls import iri_to_uri
 
-from training import authz
+from training import authz, csvfiles
 from training.accounts.models import Role, User, UserRole
 from training.audit import services as audit
 from training.catalog.models import Module, ModuleVersion, Program
 from training.config import LANGUAGES
 from training.database import parse_id, utcnow
-from training.errors import Conflict, Forbidden, Invalid, NotFound, ValidationFailed
+from training.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from training.extensions import db
 from training.links import checker, evidence
 from training.links.models import (
@@ -851,50 +849,10 @@ def _parse_day(value: str) -> date | None:
 
 
 def _read_csv(stream: IO[bytes] | None) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    if stream is None:
-        raise _field_error("file", _("Adjunte el archivo CSV."))
-    raw = stream.read(IMPORT_MAX_BYTES + 1)
-    if len(raw) > IMPORT_MAX_BYTES:
-        raise evidence.EvidenceTooLarge(
-            _("El archivo es demasiado grande: el máximo es %(megabytes)s MB.", megabytes="2"),
-            details={"fields": {"file": [_("Archivo demasiado grande.")]}},
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid(
-            _("El archivo debe estar en UTF-8 (guárdelo como «CSV UTF-8»)."),
-            details={"fields": {"file": [_("Codificación no admitida.")]}},
-        ) from None
-    if "\x00" in text:
-        raise Invalid(_("El archivo no es un CSV."), details={"fields": {"file": ["CSV"]}})
-    lines = text.splitlines()
-    header_line = next((line for line in lines if line.strip()), "")
-    if not header_line:
-        raise Invalid(_("El archivo está vacío."), details={"fields": {"file": ["CSV"]}})
-    delimiter = max(";,\t", key=header_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header: list[str] = []
-    rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        for values in reader:
-            if not any(value.strip() for value in values):
-                continue
-            if not header:
-                header = [_header_key(value) for value in values]
-                continue
-            if len(rows) >= IMPORT_MAX_ROWS:
-                raise Invalid(
-                    _("El archivo tiene más de %(limit)d filas.", limit=IMPORT_MAX_ROWS),
-                    details={"fields": {"file": ["CSV"]}},
-                )
-            rows.append((reader.line_num, dict(zip(header, values, strict=False))))
-    except csv.Error:
-        raise Invalid(
-            _("El archivo no es un CSV válido (línea %(line)d).", line=reader.line_num),
-            details={"fields": {"file": ["CSV"]}},
-        ) from None
-    return header, rows
+    data = csvfiles.read_upload(stream, IMPORT_MAX_BYTES)
+    table = csvfiles.read(data, max_bytes=IMPORT_MAX_BYTES, max_rows=IMPORT_MAX_ROWS)
+    header = [_header_key(value) for value in table.header]
+    return header, [(line, dict(zip(header, values, strict=False))) for line, values in table.rows]
 
 
 def import_completions(actor: Any, course_id: Any, stream: IO[bytes] | None) -> ImportReport:
