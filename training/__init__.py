@@ -119,8 +119,10 @@ def _register_blueprints(app: Flask) -> None:
 def _connect_signals() -> None:
     """Cross-domain reactions (training.signals); connecting twice is harmless."""
     from training.certificates import services as certificates
+    from training.mail import services as mail
 
     certificates.connect_signals()
+    mail.connect()
 
 
 def _register_commands(app: Flask) -> None:

@@ -162,6 +162,8 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "MAIL_USE_SSL": _flag(environ.get("MAIL_USE_SSL"), False),
         "MAIL_SENDER": environ.get("MAIL_SENDER", "Aula Consular <no-reply@localhost>"),
         "MAIL_TIMEOUT": 10,
+        # Mail goes out after the commit, in a background thread (in tests: at once).
+        "MAIL_IN_BACKGROUND": env != "testing",
         # OpenAPI (flask-smorest).
         "API_TITLE": "Aula Consular API",
         "API_VERSION": "v1",

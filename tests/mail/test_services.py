@@ -28,6 +28,8 @@ class SmtpLog:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     refuse_recipients: bool = False
+    # Set: the server greets a client only once the event is set (a slow mail server).
+    hold: threading.Event | None = None
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):
@@ -41,6 +43,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         log = self.server.log
         sender, recipients = "", []
+        if log.hold is not None:
+            log.hold.wait(timeout=10)
         self.reply("220 fake.smtp.test ESMTP")
         while raw := self.rfile.readline():
             if not raw.isascii():
@@ -305,3 +309,40 @@ def test_mail_retry_command_reports_and_fails_while_mail_is_failing(app, runner,
     fresh()
     assert outbox()[0].status == "sent"
     assert len(log.messages) == 1
+
+
+# --- After the commit, off the request ------------------------------------------------
+
+
+def test_nothing_goes_out_before_the_commit_nor_after_a_rollback(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, port)
+
+    services.send("consul@gt.example.org", "Asunto", "Cuerpo")
+    assert log.messages == []
+    db.session.rollback()
+    db.session.commit()
+
+    assert log.messages == []
+    assert outbox() == []
+
+
+def test_in_production_a_request_does_not_wait_for_the_mail_server(
+    app, client, smtp_server, learner
+):
+    port, log = smtp_server
+    use_smtp(app, port)
+    app.config["MAIL_IN_BACKGROUND"] = True
+    log.hold = threading.Event()  # the mail server answers nobody yet
+
+    response = post_form(client, "/account/reset", {"email": learner.email})
+
+    # The answer came while the mail server was still silent: nothing was sent yet.
+    assert response.status_code == 302
+    assert log.messages == []
+    assert outbox()[0].status == "queued"
+    log.hold.set()
+    services.wait_for_deliveries()
+    (delivered,) = log.messages
+    assert delivered["To"] == learner.email
+    assert outbox()[0].status == "sent"
