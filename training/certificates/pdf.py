@@ -19,7 +19,7 @@ from pathlib import Path
 import font_source_sans_pro
 import segno
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape
@@ -68,7 +68,9 @@ def _texts(language: str, certificate: Certificate) -> dict[str, str]:
             "title": _("Certificado"),
             "certifies": _("certifica que"),
             "completed": _("completó el %(program)s", program=in_language(program.title, language)),
-            "hours": _("%(hours)d horas de formación", hours=certificate.hours),
+            "hours": ngettext(
+                "%(num)d hora de formación", "%(num)d horas de formación", certificate.hours
+            ),
             "issued": _(
                 "Emitido el %(date)s",
                 date=certificate.issued_at.strftime("%Y-%m-%d") if certificate.issued_at else "—",
