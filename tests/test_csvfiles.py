@@ -42,13 +42,27 @@ def test_line_numbers_follow_the_file(app: Any) -> None:
     [
         (b"", 400, "vacío"),
         (b" \r\n\n", 400, "vacío"),
+        (b"\xef\xbb\xbf", 400, "vacío"),
+        (b"\xef\xbb\xbf\r\n", 400, "vacío"),
+        ("\u00a0\n\u3000".encode(), 400, "vacío"),
         ("email\nñandú@x.org\n".encode("latin-1"), 400, "UTF-8"),
         (b"email\na@x.org\x00\n", 400, "caracteres no permitidos"),
         (b'email\n"a@x.org\n', 400, "línea 2"),
         (b"email\n" + b"a@x.org\n" * 11, 400, "más de 10 filas"),
         (b"email\n" + b"a" * 2000, 413, "demasiado grande"),
     ],
-    ids=["empty", "blank", "latin-1", "nul", "unclosed-quote", "too-many-rows", "too-large"],
+    ids=[
+        "empty",
+        "blank",
+        "bom-only",
+        "bom-and-newline",
+        "unicode-blanks",
+        "latin-1",
+        "nul",
+        "unclosed-quote",
+        "too-many-rows",
+        "too-large",
+    ],
 )
 def test_refuses_the_whole_file_with_a_reason(
     app: Any, data: bytes, status: int, message: str

@@ -8,6 +8,7 @@ key file the first time it is needed.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -30,10 +31,17 @@ def _flag(value: str | None, default: bool = False) -> bool:
 
 
 def _number(
-    environ: Mapping[str, str], name: str, default: float, *, whole: bool = True, minimum: float = 0
+    environ: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    whole: bool = True,
+    minimum: float = 0,
+    maximum: float,
 ) -> Any:
-    """The variable ``name`` as a number (whole, or with decimals) of at least ``minimum``;
-    ``default`` when unset or empty. Anything else stops the start with a clear message."""
+    """The variable ``name`` as a number (whole, or with decimals) between ``minimum``
+    and ``maximum``; ``default`` when unset or empty. Anything else stops the start with
+    a clear message."""
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -41,9 +49,11 @@ def _number(
         value = int(raw) if whole else float(raw)
     except ValueError:
         value = None
-    if value is None or value != value or value < minimum:  # (value != value: NaN)
+    if value is None or not math.isfinite(value) or not minimum <= value <= maximum:
         kind = "a whole number" if whole else "a number"
-        raise ConfigurationError(f"{name} must be {kind} of at least {minimum:g}, not {raw!r}.")
+        raise ConfigurationError(
+            f"{name} must be {kind} from {minimum:g} to {maximum:g}, not {raw!r}."
+        )
     return value
 
 
@@ -121,7 +131,7 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "LANGUAGES": LANGUAGES,
         # Public address used in e-mails and QR codes (no trailing slash).
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "TRUSTED_PROXIES": _number(environ, "TRUSTED_PROXIES", 0),
+        "TRUSTED_PROXIES": _number(environ, "TRUSTED_PROXIES", 0, maximum=10),
         # Sessions and cookies.
         "SESSION_COOKIE_NAME": "aula_session",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -155,7 +165,7 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "RATELIMIT_ENABLED": _flag(environ.get("RATELIMIT_ENABLED"), True),
         # Mail: SMTP when MAIL_SERVER is set, otherwise the outbox table.
         "MAIL_SERVER": environ.get("MAIL_SERVER", "").strip() or None,
-        "MAIL_PORT": _number(environ, "MAIL_PORT", 587, minimum=1),
+        "MAIL_PORT": _number(environ, "MAIL_PORT", 587, minimum=1, maximum=65535),
         "MAIL_USERNAME": environ.get("MAIL_USERNAME", "").strip() or None,
         "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _flag(environ.get("MAIL_USE_TLS"), True),
@@ -178,12 +188,18 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         # EVIDENCE_PATH/<ministry id>/; link checks give up after LINK_CHECK_TIMEOUT s.
         "EVIDENCE_PATH": environ.get("EVIDENCE_PATH", "").strip()
         or str(instance_path / "evidence"),
-        "EVIDENCE_MAX_BYTES": _number(environ, "EVIDENCE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
+        "EVIDENCE_MAX_BYTES": _number(
+            environ, "EVIDENCE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024, maximum=100 * 1024 * 1024
+        ),
         # API endpoints that take a file (evidence, completion lists) accept this much.
         "API_UPLOAD_MAX_BODY_BYTES": 6 * 1024 * 1024,
         # A sign-in lasts at most this long, whatever the browser does with its cookie.
-        "SESSION_HOURS": _number(environ, "SESSION_HOURS", 12, whole=False, minimum=0.1),
-        "LINK_CHECK_TIMEOUT": _number(environ, "LINK_CHECK_TIMEOUT", 10, whole=False, minimum=0.1),
+        "SESSION_HOURS": _number(
+            environ, "SESSION_HOURS", 12, whole=False, minimum=0.1, maximum=24 * 31
+        ),
+        "LINK_CHECK_TIMEOUT": _number(
+            environ, "LINK_CHECK_TIMEOUT", 10, whole=False, minimum=0.1, maximum=300
+        ),
         # Link checks reach public addresses only, unless a course lives on an intranet.
         "LINK_CHECK_PRIVATE_ADDRESSES": _flag(environ.get("LINK_CHECK_PRIVATE_ADDRESSES"), False),
     }

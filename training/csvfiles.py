@@ -53,13 +53,11 @@ def _too_large(max_bytes: int) -> CsvProblem:
     )
 
 
-def read(data: bytes, *, max_bytes: int, max_rows: int) -> CsvTable:
-    """The table in ``data``; raises :class:`CsvProblem` for what concerns the whole
-    file: empty, too large, not UTF-8, not text, malformed, too many rows."""
+def decode(data: bytes, *, max_bytes: int) -> str:
+    """The text of an uploaded file; raises :class:`CsvProblem` when it is too large,
+    not UTF-8, not text, or holds nothing but blanks (a BOM alone is an empty sheet)."""
     if len(data) > max_bytes:
         raise _too_large(max_bytes)
-    if not data.strip():
-        raise CsvProblem(_("El archivo está vacío."))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -68,6 +66,15 @@ def read(data: bytes, *, max_bytes: int, max_rows: int) -> CsvTable:
         ) from None
     if "\x00" in text:
         raise CsvProblem(_("El archivo no es un CSV de texto: contiene caracteres no permitidos."))
+    if not text.strip():
+        raise CsvProblem(_("El archivo está vacío."))
+    return text
+
+
+def read(data: bytes, *, max_bytes: int, max_rows: int) -> CsvTable:
+    """The table in ``data``; raises :class:`CsvProblem` for what concerns the whole
+    file: empty, too large, not UTF-8, not text, malformed, too many rows."""
+    text = decode(data, max_bytes=max_bytes)
     first_line = next(line for line in text.splitlines() if line.strip())
     delimiter = max(DELIMITERS, key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

@@ -226,6 +226,18 @@ def test_logout_ends_the_session_for_a_copy_of_the_cookie_too(app, client, logge
     assert signed_in_as(client) is None
 
 
+def test_signing_in_again_ends_the_previous_session(app, client, logged_in, learner):
+    logged_in(learner)
+    first = client.get_cookie("aula_session").value
+
+    login(client, learner)
+    post_form(client, "/logout", {}, token_from="/")
+
+    copy = app.test_client()
+    copy.set_cookie("aula_session", first)
+    assert signed_in_as(copy) is None
+
+
 def test_two_browsers_have_two_sessions(app, client, logged_in, learner):
     logged_in(learner)
     other = app.test_client()

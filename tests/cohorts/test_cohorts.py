@@ -195,3 +195,50 @@ def test_the_cohort_pages_work_without_javascript(
     )
     page = client.get(detail_url).get_data(as_text=True)
     assert learner.full_name in page
+
+
+@pytest.mark.parametrize(
+    ("content", "added", "message"),
+    [
+        ("{a}\n{b},{c}\n", 3, "3 personas añadidas"),
+        ("\ufeffemail;nombre\n{a};Uno\n{b};Dos\n\n{c}\n", 3, "3 personas añadidas"),
+        ('"{a}"\t"{b}"\n', 2, "2 personas añadidas"),
+        ("{a}\nnadie@otro.example\n", 1, "nadie@otro.example"),
+        ("\ufeff", 0, "El archivo está vacío."),
+        ("{a}\x00", 0, "caracteres no permitidos"),
+    ],
+    ids=["list-then-csv", "excel-spanish", "quoted-tabs", "unmatched", "bom-only", "nul"],
+)
+def test_members_from_a_file_of_e_mails(
+    coordinator_api: Any,
+    logged_in: Any,
+    coordinator: Any,
+    make_user: Any,
+    content: str,
+    added: int,
+    message: str,
+) -> None:
+    import io
+
+    from tests.conftest import CSRF_PATTERN
+
+    people = [make_user(roles=["learner"], ministry="GT") for _ in range(3)]
+    cohort = new_cohort(coordinator_api)
+    client = logged_in(coordinator)
+    page = client.get(f"/coordination/cohorts/{cohort['id']}").get_data(as_text=True)
+    text = content.format(a=people[0].email, b=people[1].email, c=people[2].email)
+
+    response = client.post(
+        f"/coordination/cohorts/{cohort['id']}/members",
+        data={
+            "csrf_token": CSRF_PATTERN.search(page).group(1),
+            "how": "emails",
+            "emails_file": (io.BytesIO(text.encode()), "lista.csv"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert counts()[1] == added

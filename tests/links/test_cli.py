@@ -15,7 +15,7 @@ import pytest
 from tests.helpers import fresh, row_counts
 from training.database import utcnow
 from training.extensions import db
-from training.links import services
+from training.links import checker, services
 from training.links.models import ExternalCourse, ExternalCourseCredit, ExternalLinkCheck
 
 
@@ -224,6 +224,28 @@ def test_by_default_the_check_reaches_no_private_address(
         urls, (None, "address not allowed")
     )
     assert Handler.requests == []  # nothing reached the local site
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+        ("64:ff9b::808:808", True),  # NAT64 of a public IPv4 address
+        ("10.0.0.1", False),
+        ("127.0.0.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),  # carrier-grade NAT
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fd00::1", False),
+        ("::ffff:10.0.0.1", False),  # IPv4-mapped
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("2002:a00:1::1", False),  # 6to4 of 10.0.0.1
+    ],
+)
+def test_which_addresses_count_as_public(address: str, public: bool) -> None:
+    assert checker.is_public(address) is public
 
 
 # --- Demo -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import fresh, outbox, post_form, reset_link
+from training.database import utcnow
 from training.extensions import db
 from training.mail import services
 
@@ -346,3 +348,35 @@ def test_in_production_a_request_does_not_wait_for_the_mail_server(
     (delivered,) = log.messages
     assert delivered["To"] == learner.email
     assert outbox()[0].status == "sent"
+
+
+def test_a_savepoint_rolled_back_keeps_the_message_of_the_transaction(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, port)
+
+    services.send("consul@gt.example.org", "Asunto", "Cuerpo")
+    savepoint = db.session.begin_nested()
+    savepoint.rollback()
+    db.session.commit()
+
+    assert [message["To"] for message in log.messages] == ["consul@gt.example.org"]
+    assert outbox()[0].status == "sent"
+
+
+def test_retry_leaves_young_queued_messages_to_the_delivery_thread(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, port)
+    app.config["MAIL_SERVER"] = None
+    services.send("joven@gt.example.org", "Uno", "Cuerpo")
+    old = services.send("viejo@gt.example.org", "Dos", "Cuerpo")
+    old.created_at = utcnow() - timedelta(minutes=11)
+    db.session.commit()
+    use_smtp(app, port)
+
+    assert services.retry_failed() == (1, 0)
+
+    assert [message["To"] for message in log.messages] == ["viejo@gt.example.org"]
+    assert {m.recipient: m.status for m in outbox()} == {
+        "joven@gt.example.org": "queued",
+        "viejo@gt.example.org": "sent",
+    }

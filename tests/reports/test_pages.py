@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -48,6 +49,35 @@ def test_filters_are_kept_in_the_form_and_the_export_links(world: World, logged_
         f"/api/v1/reports/completion?post={world.post_b.id}&amp;status=completed&amp;format=csv"
         in html
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/coordination/reports?post={post}&cohort={cohort}&status=completed&from=2026-01-01"
+        "&to=2099-12-31&lang=es",
+        "/coordination/reports/items?post={post}&cohort={cohort}&module=alfa&from=2026-01-01",
+    ],
+    ids=["ministry report", "item analysis"],
+)
+def test_every_report_link_of_a_filtered_page_works(
+    world: World, logged_in: Any, path: str
+) -> None:
+    """Each link carries only the filters its target accepts (any other would be a 422)."""
+    client = logged_in(world.coordinator)
+    html = page(client, path.format(post=world.post_a.id, cohort=world.late_cohort.id))
+
+    links = {
+        href.replace("&amp;", "&")
+        for href in re.findall(r'href="([^"]+)"', html)
+        if href.startswith(("/api/v1/reports", "/coordination/reports"))
+    }
+    assert len(links) >= 3
+    for link in sorted(links):
+        response = client.get(link)
+        assert response.status_code == 200, (link, response.get_data(as_text=True)[:300])
+        if "post=" in link:
+            assert f"post={world.post_a.id}" in link
 
 
 def test_pages_of_the_completion_table(world: World, logged_in: Any) -> None:

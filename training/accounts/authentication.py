@@ -25,6 +25,8 @@ def sign_in(user: User) -> None:
     """Sign ``user`` in on this browser with a fresh session: nothing from before
     survives but the language (fixation), and the new session is registered."""
     language = session.get("language")
+    # Whatever this browser was signed in as before ends here, on the server too.
+    services.end_session(session.get(SESSION_KEY))
     session.clear()
     if language:
         session["language"] = language

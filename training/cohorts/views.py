@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -16,7 +18,6 @@ from training.ministries.models import Post
 blueprint = Blueprint("cohorts", __name__, url_prefix="/coordination")
 
 EMAIL_LIST_MAX_BYTES = 1024 * 1024
-EMAIL_LIST_MAX_ROWS = 20000
 
 
 @blueprint.route("/cohorts", methods=["GET", "POST"])
@@ -64,15 +65,14 @@ def show_cohort(cohort_id: str) -> str:
 
 
 def _emails_from_upload() -> list[str]:
-    """The e-mails typed in the form, or every cell with an ``@`` of the uploaded CSV."""
+    """The e-mails typed in the form, or those of the uploaded file: a list or a CSV,
+    with or without a header, the addresses separated by anything a spreadsheet writes."""
     upload = request.files.get("emails_file")
     if upload is None or not upload.filename:
         return request.form.get("emails", "").split()
     data = csvfiles.read_upload(upload.stream, EMAIL_LIST_MAX_BYTES)
-    # A list of e-mails may have no header: every row counts, the first one too.
-    table = csvfiles.read(data, max_bytes=EMAIL_LIST_MAX_BYTES, max_rows=EMAIL_LIST_MAX_ROWS)
-    cells = [table.header, *(values for _line, values in table.rows)]
-    return [cell.strip() for row in cells for cell in row if "@" in cell]
+    text = csvfiles.decode(data, max_bytes=EMAIL_LIST_MAX_BYTES)
+    return [word for word in re.split(r"[\s,;\"']+", text) if "@" in word]
 
 
 @blueprint.route("/cohorts/<cohort_id>/members", methods=["POST"])

@@ -40,19 +40,39 @@ class AddressNotAllowed(OSError):
     """The name resolves only to addresses the check may not reach."""
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public(address: str) -> bool:
+    """A global address, and so is any IPv4 address it carries (IPv4-mapped, NAT64,
+    6to4, Teredo), since those reach the IPv4 network behind them."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if not ip.is_global:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = [ip.ipv4_mapped, ip.sixtofour]
+        if ip.teredo:
+            carried.append(ip.teredo[1])
+        if ip in NAT64:
+            carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        return all(inner.is_global for inner in carried if inner is not None)
+    return True
+
+
 def public_connection(
     address: tuple[str, int], timeout: Any = None, source_address: Any = None, **extra: Any
 ) -> socket.socket:
-    """``socket.create_connection`` that connects only to global (public) addresses."""
+    """``socket.create_connection`` that connects only to public addresses."""
     host, port = address
     last: OSError = AddressNotAllowed("address not allowed")
     for family, kind, proto, _name, target in socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM
     ):
-        if not ipaddress.ip_address(target[0]).is_global:
+        if not is_public(str(target[0])):
             continue
-        sock = socket.socket(family, kind, proto)
+        sock = None
         try:
+            sock = socket.socket(family, kind, proto)
             if timeout is not None:
                 sock.settimeout(timeout)
             if source_address:
@@ -60,7 +80,8 @@ def public_connection(
             sock.connect(target)
             return sock
         except OSError as error:
-            sock.close()
+            if sock is not None:
+                sock.close()
             last = error
     raise last
 

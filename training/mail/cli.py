@@ -27,7 +27,8 @@ def outbox(limit: int) -> None:
 
 @mail_cli.command("retry")
 def retry() -> None:
-    """Send every queued or failed message through SMTP (needs MAIL_SERVER)."""
+    """Send through SMTP every failed message, and every one queued for over ten
+    minutes (needs MAIL_SERVER). Run it from cron; not two at once."""
     sent, failing = services.retry_failed()
     db.session.commit()
     click.echo(f"{sent} sent, {failing} still failing.")

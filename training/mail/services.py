@@ -11,13 +11,16 @@ where to read it. The body is not written to the log: it may hold a single-use l
 
 from __future__ import annotations
 
+import queue
 import smtplib
 import threading
+import time
+from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import Flask, current_app
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from training.database import utcnow
 from training.extensions import db
@@ -25,7 +28,14 @@ from training.mail.models import OutboxMessage
 
 # session.info key: the messages to send once the session's transaction commits.
 PENDING = "training.mail.pending"
-_deliveries: list[threading.Thread] = []
+# Messages waiting for the process's delivery thread; beyond this, mail retry sends them.
+QUEUE_LIMIT = 10_000
+# mail retry leaves younger queued messages to the delivery thread.
+RETRY_QUEUED_AFTER = timedelta(minutes=10)
+
+_queue: queue.Queue[tuple[Flask, int]] = queue.Queue(maxsize=QUEUE_LIMIT)
+_worker: threading.Thread | None = None
+_worker_lock = threading.Lock()
 
 
 def send(recipient: str, subject: str, body: str) -> OutboxMessage:
@@ -45,14 +55,14 @@ def send(recipient: str, subject: str, body: str) -> OutboxMessage:
     return message
 
 
-def deliver(message: OutboxMessage) -> None:
-    """Try SMTP once; record the outcome on the message."""
+def _smtp(recipient: str, subject: str, body: str) -> str | None:
+    """One SMTP conversation; the error, or None when the server took the message."""
     config = current_app.config
     email = EmailMessage()
     email["From"] = config["MAIL_SENDER"]
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
-    email.set_content(message.body)
+    email["To"] = recipient
+    email["Subject"] = subject
+    email.set_content(body)
     smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
     try:
         with smtp_class(
@@ -64,29 +74,56 @@ def deliver(message: OutboxMessage) -> None:
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
             smtp.send_message(email)
     except (OSError, smtplib.SMTPException) as error:
-        message.status = "failed"
-        message.error = f"{type(error).__name__}: {error}"[:500]
-        current_app.logger.warning(
-            "Mail #%s to %s failed: %s", message.id, message.recipient, message.error
+        return f"{type(error).__name__}: {error}"[:500]
+    return None
+
+
+def deliver(message_id: int) -> bool | None:
+    """Send one outbox message over SMTP and commit the outcome: True sent, False
+    failed (with the reason), None when there was nothing to send. No transaction (nor
+    database connection) is held while the mail server talks."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status == "sent":
+        db.session.rollback()
+        return None
+    recipient, subject, body = message.recipient, message.subject, message.body
+    db.session.rollback()
+    error = _smtp(recipient, subject, body)
+    if error is not None:
+        current_app.logger.warning("Mail #%s to %s failed: %s", message_id, recipient, error)
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status != "sent")
+        .values(
+            status="failed" if error else "sent",
+            error=error,
+            sent_at=None if error else utcnow(),
         )
-    else:
-        message.status = "sent"
-        message.sent_at = utcnow()
-        message.error = None
-    db.session.flush()
+    )
+    db.session.commit()
+    return error is None
 
 
 def retry_failed() -> tuple[int, int]:
-    """Send again every queued or failed message; return (sent, still failing)."""
+    """Send again every failed message, and those queued for longer than
+    :data:`RETRY_QUEUED_AFTER` (a stopped worker's; younger ones are on their way);
+    return (sent, still failing). Commits as it goes."""
     if not current_app.config.get("MAIL_SERVER"):
         return (0, 0)
+    waiting_since = utcnow() - RETRY_QUEUED_AFTER
     pending = db.session.scalars(
-        db.select(OutboxMessage).where(OutboxMessage.status != "sent").order_by(OutboxMessage.id)
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                OutboxMessage.status == "failed",
+                and_(OutboxMessage.status == "queued", OutboxMessage.created_at < waiting_since),
+            )
+        )
+        .order_by(OutboxMessage.id)
     ).all()
-    for message in pending:
-        deliver(message)
-    sent = sum(1 for message in pending if message.status == "sent")
-    return (sent, len(pending) - sent)
+    outcomes = [deliver(message_id) for message_id in pending]
+    sent = outcomes.count(True)
+    return (sent, outcomes.count(False))
 
 
 def _after_commit(session: Session) -> None:
@@ -95,45 +132,66 @@ def _after_commit(session: Session) -> None:
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["MAIL_IN_BACKGROUND"]:
-        _deliver_ids(app, ids)
+        _deliver_all(app, ids)
         return
-    thread = threading.Thread(
-        target=_deliver_ids, args=(app, ids), name="mail-delivery", daemon=True
-    )
-    _deliveries[:] = [t for t in _deliveries if t.is_alive()]
-    _deliveries.append(thread)
-    thread.start()
-
-
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING, None)
-
-
-def _deliver_ids(app: Flask, ids: list[int]) -> None:
-    """Send the given outbox messages, in an application context (and a session) of
-    their own, committing each outcome."""
-    with app.app_context():
+    _start_worker()
+    for message_id in ids:
         try:
-            for message in db.session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status != "sent")
-                .order_by(OutboxMessage.id)
-            ):
-                deliver(message)
-                db.session.commit()
-        except Exception:  # a worker thread: log, never raise into nowhere
-            db.session.rollback()
-            app.logger.exception("Mail delivery of %s stopped; flask mail retry resends", ids)
+            _queue.put_nowait((app, message_id))
+        except queue.Full:
+            app.logger.warning(
+                "Mail #%s stays queued (the delivery queue is full); mail retry sends it",
+                message_id,
+            )
+
+
+def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    # Only the whole transaction's rollback drops its messages, not a savepoint's.
+    if previous_transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+def _deliver_all(app: Flask, ids: list[int]) -> None:
+    """Send the given messages in an application context (and a session) of their own."""
+    with app.app_context():
+        for message_id in ids:
+            try:
+                deliver(message_id)
+            except Exception:  # the database went away: the message stays for mail retry
+                db.session.rollback()
+                app.logger.exception("Mail #%s not delivered; mail retry sends it", message_id)
+
+
+def _work() -> None:
+    """The process's one delivery thread: messages one at a time, in commit order."""
+    while True:
+        app, message_id = _queue.get()
+        try:
+            _deliver_all(app, [message_id])
+        finally:
+            _queue.task_done()
+
+
+def _start_worker() -> None:
+    global _worker
+    with _worker_lock:
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="mail-delivery", daemon=True)
+            _worker.start()
 
 
 def wait_for_deliveries(timeout: float = 10.0) -> None:
-    """Wait for the background deliveries started so far (tests, shutdown)."""
-    for thread in list(_deliveries):
-        thread.join(timeout)
+    """Wait until the delivery thread has handled everything queued so far (tests)."""
+    deadline = time.monotonic() + timeout
+    while _queue.unfinished_tasks and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def connect() -> None:
     """Send queued messages after each commit (connecting twice is harmless)."""
-    for name, listener in (("after_commit", _after_commit), ("after_rollback", _after_rollback)):
+    for name, listener in (
+        ("after_commit", _after_commit),
+        ("after_soft_rollback", _after_soft_rollback),
+    ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

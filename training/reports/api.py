@@ -73,6 +73,13 @@ def _never_cache(response: Response) -> Response:
     return no_store(response)
 
 
+# Which report each endpoint answers (what query it accepts: schemas.QUERY).
+REPORT_OF_ENDPOINT: dict[str, str] = {
+    "reports_api.Completion": "completion",
+    "reports_api.Overdue": "overdue",
+}
+
+
 @blp.route("/reports/completion")
 class Completion(MethodView):
     @blp.arguments(schemas.ReportCompletionQuerySchema, location="query", unknown=RAISE)
@@ -119,6 +126,7 @@ def _whole_report(path: str, endpoint: str, name: str, summary: str) -> None:
     post, module, cohort, course, question or ministry, never per person in pages)."""
     report = presenters.REPORTS[name]
     query_schema = schemas.QUERY[name]
+    REPORT_OF_ENDPOINT[f"{blp.name}.{endpoint}"] = name
     answer_schema = schemas.ANSWER[name]
 
     def get(self: MethodView, query: dict[str, Any]) -> Any:

@@ -39,12 +39,28 @@ def _page(template: str, **context: Any) -> Response:
     return Response(render_template(template, **context))
 
 
+def _accepted(schema: type[Schema]) -> frozenset[str]:
+    return frozenset(field.data_key or name for name, field in schema().fields.items())
+
+
+PAGE_QUERIES: dict[str, type[Schema]] = {
+    "reports.ministry_report": schemas.ReportCompletionQuerySchema,
+    "reports.item_report": schemas.ReportItemQuerySchema,
+    "reports.regional": schemas.RegionalQuerySchema,
+}
+
+
 def _links(query: dict[str, Any], endpoint: str, **extra: Any) -> str:
-    """The URL of ``endpoint`` with the page's filters (as the visitor typed them)."""
+    """The URL of ``endpoint`` with those of the page's filters (as the visitor typed
+    them) that the target accepts: a filter it does not know would be refused."""
+    if endpoint in PAGE_QUERIES:
+        accepted = _accepted(PAGE_QUERIES[endpoint])
+    else:
+        accepted = _accepted(schemas.QUERY[api.REPORT_OF_ENDPOINT[endpoint]])
     args: dict[str, Any] = {
         key: value
         for key, value in request.args.items()
-        if value and key not in {"page", "per_page", "format"}
+        if value and key in accepted and key not in {"page", "per_page", "format"}
     }
     args.update({key: value for key, value in extra.items() if value is not None})
     return url_for(endpoint, **args)
