@@ -36,10 +36,10 @@ rows in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, or_, select
@@ -77,6 +77,8 @@ from training.quizzes.models import IN_PROGRESS, Attempt, AttemptAnswer
 if TYPE_CHECKING:
     # A SELECT of any columns.
     Query = Select[*tuple[Any, ...]]
+
+T = TypeVar("T")
 
 NOT_STARTED = "not_started"
 IN_PROGRESS_STATUS = "in_progress"
@@ -476,19 +478,26 @@ def completion_page(
     return [_completion_row(scope.program, row) for row in rows], total
 
 
-def completion_stream(scope: Scope) -> Iterator[CompletionRow]:
-    """Every row of the completion report, fetched :data:`CHUNK_ROWS` at a time (a
-    server-side cursor on PostgreSQL): memory stays bounded whatever the number of rows."""
-    statement = _completion_statement(scope)
-    program = scope.program
-    if statement is None or program is None:
-        return
+def _stream(statement: Query, make_row: Callable[[Any], T]) -> Iterator[T]:
+    """The rows of ``statement``, fetched :data:`CHUNK_ROWS` at a time (a server-side
+    cursor on PostgreSQL): memory stays bounded whatever the number of rows."""
     result = db.session.execute(statement.execution_options(yield_per=CHUNK_ROWS))
     try:
         for row in result:
-            yield _completion_row(program, row)
+            yield make_row(row)
     finally:
         result.close()
+
+
+def completion_stream(scope: Scope) -> Iterator[CompletionRow]:
+    """Every row of the completion report, streamed (see :func:`_stream`). The query is
+    built now, from the scope as the request loaded it; its rows are read while the
+    response streams, after a commit may have expired the request's objects."""
+    statement = _completion_statement(scope)
+    program = scope.program
+    if statement is None or program is None:
+        return iter(())
+    return _stream(statement, lambda row: _completion_row(program, row))
 
 
 # --- External courses beside the modules ------------------------------------------------
@@ -915,13 +924,9 @@ def overdue_page(scope: Scope, page: int, per_page: int) -> tuple[list[OverdueRo
 
 
 def overdue_stream(scope: Scope) -> Iterator[OverdueRow]:
-    """Every overdue learner, fetched in chunks (see :func:`completion_stream`)."""
-    result = db.session.execute(_overdue_statement(scope).execution_options(yield_per=CHUNK_ROWS))
-    try:
-        for row in result:
-            yield _overdue_row(row)
-    finally:
-        result.close()
+    """Every overdue learner, streamed; the query is built now (see
+    :func:`completion_stream`)."""
+    return _stream(_overdue_statement(scope), _overdue_row)
 
 
 # --- Quiz item analysis -----------------------------------------------------------------
