@@ -21,13 +21,12 @@ blp = Blueprint(
 
 
 def _summary(item: services.CohortSummary) -> dict[str, Any]:
-    cohort = item.cohort
     return {
-        "id": cohort.id,
-        "name": cohort.name,
-        "program": cohort.program.slug,
-        "starts_on": cohort.starts_on,
-        "deadline": cohort.deadline,
+        "id": item.cohort_id,
+        "name": item.name,
+        "program": item.program,
+        "starts_on": item.starts_on,
+        "deadline": item.deadline,
         "members": item.members,
         "completed": item.completed,
         "overdue": item.overdue,
@@ -56,7 +55,7 @@ class Cohorts(MethodView):
             deadline=data["deadline"],
         )
         db.session.commit()
-        return _summary(services.CohortSummary(cohort, 0, 0))
+        return _summary(services.CohortSummary.of(cohort, 0, 0))
 
 
 @blp.route("/cohorts/<cohort_id>")
@@ -69,8 +68,8 @@ class CohortDetail(MethodView):
         user = authz.actor()
         cohort = services.get(user, cohort_id)
         rows = services.members(user, cohort)
-        completed = sum(1 for row in rows if row.completed_at)
-        data = _summary(services.CohortSummary(cohort, len(rows), completed))
+        (summary,) = services.tally(cohort.ministry_id, cohort_id=cohort.id)
+        data = _summary(summary)
         data["members_list"] = [
             {
                 "id": row.user.id,

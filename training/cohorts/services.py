@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from training import authz
@@ -76,59 +76,94 @@ def get(actor: Any, cohort_id: Any) -> Cohort:
     return authz.get_scoped(Cohort, cohort_id, _coordinator(actor))
 
 
-@dataclass
+@dataclass(frozen=True)
 class CohortSummary:
-    cohort: Cohort
+    """A cohort with its members and how many completed its program (plain values: safe
+    to read after the request's session is gone, as a streamed export does)."""
+
+    cohort_id: int
+    name: str
+    program: str
+    starts_on: date
+    deadline: date
     members: int
     completed: int
 
+    @classmethod
+    def of(cls, cohort: Cohort, members: int, completed: int) -> CohortSummary:
+        return cls(
+            cohort.id,
+            cohort.name,
+            cohort.program.slug,
+            cohort.starts_on,
+            cohort.deadline,
+            members,
+            completed,
+        )
+
     @property
     def overdue(self) -> int:
-        if date.today() <= self.cohort.deadline:
-            return 0
-        return self.members - self.completed
+        return self.members - self.completed if date.today() > self.deadline else 0
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Per cent, one decimal; None without members."""
+        return round(100 * self.completed / self.members, 1) if self.members else None
+
+
+def tally(
+    ministry_id: int | None, *, post_id: int | None = None, cohort_id: int | None = None
+) -> list[CohortSummary]:
+    """The cohorts of a ministry (every ministry: None), or just one, newest deadline
+    first, each with its members (only those at ``post_id`` when given) and how many of
+    them completed the cohort's program; one query. Callers check who may see them."""
+    member = CohortMember.cohort_id == Cohort.id
+    if post_id is not None:
+        member = and_(
+            member, CohortMember.user_id.in_(select(User.id).where(User.post_id == post_id))
+        )
+    completed = exists().where(
+        ProgramCompletion.user_id == CohortMember.user_id,
+        ProgramCompletion.program_id == Cohort.program_id,
+    )
+    statement = (
+        select(
+            Cohort.id,
+            Cohort.name,
+            Program.slug,
+            Cohort.starts_on,
+            Cohort.deadline,
+            func.count(CohortMember.user_id),
+            func.sum(case((completed, 1), else_=0)),
+        )
+        .join(Program, Program.id == Cohort.program_id)
+        .outerjoin(CohortMember, member)
+        .group_by(Cohort.id, Cohort.name, Program.slug, Cohort.starts_on, Cohort.deadline)
+        .order_by(Cohort.deadline.desc(), Cohort.id)
+    )
+    if ministry_id is not None:
+        statement = statement.where(Cohort.ministry_id == ministry_id)
+    if cohort_id is not None:
+        statement = statement.where(Cohort.id == cohort_id)
+    return [
+        CohortSummary(
+            cohort_id=row[0],
+            name=row[1],
+            program=row[2],
+            starts_on=row[3],
+            deadline=row[4],
+            members=int(row[5] or 0),
+            completed=int(row[6] or 0),
+        )
+        for row in db.session.execute(statement)
+    ]
 
 
 def summaries(actor: Any) -> list[CohortSummary]:
-    """The ministry's cohorts with member and completion counts (three queries)."""
+    """The cohorts the coordinator manages (administrators: every ministry's), with
+    member and completion counts; one query."""
     user = _coordinator(actor)
-    cohorts = list(
-        db.session.scalars(
-            authz.scoped(select(Cohort), Cohort, user).order_by(Cohort.deadline.desc(), Cohort.id)
-        )
-    )
-    ids = [cohort.id for cohort in cohorts]
-    members = (
-        dict(
-            db.session.execute(
-                select(CohortMember.cohort_id, func.count())
-                .where(CohortMember.cohort_id.in_(ids))
-                .group_by(CohortMember.cohort_id)
-            ).all()
-        )
-        if ids
-        else {}
-    )
-    completed = (
-        dict(
-            db.session.execute(
-                select(CohortMember.cohort_id, func.count())
-                .join(Cohort, Cohort.id == CohortMember.cohort_id)
-                .join(
-                    ProgramCompletion,
-                    (ProgramCompletion.user_id == CohortMember.user_id)
-                    & (ProgramCompletion.program_id == Cohort.program_id),
-                )
-                .where(CohortMember.cohort_id.in_(ids))
-                .group_by(CohortMember.cohort_id)
-            ).all()
-        )
-        if ids
-        else {}
-    )
-    return [
-        CohortSummary(c, int(members.get(c.id, 0)), int(completed.get(c.id, 0))) for c in cohorts
-    ]
+    return tally(None if authz.sees_all_ministries(user) else user.ministry_id)
 
 
 @dataclass

@@ -200,9 +200,12 @@ class ReportItemListSchema(PageSchema):
     items = fields.List(fields.Nested(ReportItemStatisticSchema))
 
 
-class RegionalMinistrySchema(Schema):
-    ministry = fields.String()
+class _RegionalRow(Schema):
+    ministry = fields.String(metadata={"description": "The ministry's code."})
     ministry_name = fields.String()
+
+
+class RegionalMinistrySchema(_RegionalRow):
     staff = fields.Integer()
     started = fields.Integer()
     completed = fields.Integer()
@@ -216,9 +219,7 @@ class RegionalListSchema(PageSchema):
     items = fields.List(fields.Nested(RegionalMinistrySchema))
 
 
-class RegionalModuleSchema(Schema):
-    ministry = fields.String()
-    ministry_name = fields.String()
+class RegionalModuleSchema(_RegionalRow):
     module = fields.String()
     module_title = fields.String()
     staff = fields.Integer()
@@ -232,9 +233,7 @@ class RegionalModuleListSchema(PageSchema):
     items = fields.List(fields.Nested(RegionalModuleSchema))
 
 
-class RegionalPeriodSchema(Schema):
-    ministry = fields.String()
-    ministry_name = fields.String()
+class RegionalPeriodSchema(_RegionalRow):
     period = fields.String(metadata={"description": "YYYY-MM (UTC)."})
     completed = fields.Integer()
     certificates = fields.Integer()

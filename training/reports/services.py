@@ -58,7 +58,9 @@ from training.catalog.models import (
     in_language,
 )
 from training.certificates.models import VALID, Certificate
+from training.cohorts import services as cohorts
 from training.cohorts.models import Cohort, CohortMember
+from training.cohorts.services import CohortSummary
 from training.errors import NotFound, ValidationFailed
 from training.extensions import db
 from training.links.models import (
@@ -747,69 +749,15 @@ def post_summaries(scope: Scope, post_list: list[Post] | None = None) -> list[Po
     return summaries
 
 
-@dataclass(frozen=True)
-class CohortSummary:
-    cohort_id: int
-    name: str
-    program: str
-    starts_on: date
-    deadline: date
-    members: int
-    completed: int
-
-    @property
-    def overdue(self) -> int:
-        return self.members - self.completed if date.today() > self.deadline else 0
-
-    @property
-    def completion_rate(self) -> float | None:
-        return _ratio(self.completed, self.members)
-
-
 def cohort_summaries(scope: Scope, *, every_cohort: bool = False) -> list[CohortSummary]:
     """The ministry's cohorts (only the filtered one unless ``every_cohort``) with their
     members (at the filtered post), how many completed the cohort's program, and so how
-    many are overdue; one query."""
-    member = CohortMember.cohort_id == Cohort.id
-    if scope.post is not None:
-        member = and_(
-            member,
-            CohortMember.user_id.in_(select(User.id).where(User.post_id == scope.post.id)),
-        )
-    completed = exists().where(
-        ProgramCompletion.user_id == CohortMember.user_id,
-        ProgramCompletion.program_id == Cohort.program_id,
+    many are overdue; one query (:func:`training.cohorts.services.tally`)."""
+    return cohorts.tally(
+        scope.ministry.id,
+        post_id=scope.post.id if scope.post is not None else None,
+        cohort_id=scope.cohort.id if scope.cohort is not None and not every_cohort else None,
     )
-    statement = (
-        select(
-            Cohort.id,
-            Cohort.name,
-            Program.slug,
-            Cohort.starts_on,
-            Cohort.deadline,
-            func.count(CohortMember.user_id),
-            func.sum(case((completed, 1), else_=0)),
-        )
-        .join(Program, Program.id == Cohort.program_id)
-        .outerjoin(CohortMember, member)
-        .where(Cohort.ministry_id == scope.ministry.id)
-        .group_by(Cohort.id, Cohort.name, Program.slug, Cohort.starts_on, Cohort.deadline)
-        .order_by(Cohort.deadline.desc(), Cohort.id)
-    )
-    if scope.cohort is not None and not every_cohort:
-        statement = statement.where(Cohort.id == scope.cohort.id)
-    return [
-        CohortSummary(
-            cohort_id=row[0],
-            name=row[1],
-            program=row[2],
-            starts_on=row[3],
-            deadline=row[4],
-            members=int(row[5] or 0),
-            completed=int(row[6] or 0),
-        )
-        for row in db.session.execute(statement)
-    ]
 
 
 # --- Overdue learners -------------------------------------------------------------------
