@@ -139,9 +139,9 @@ def act(code: str, action: str) -> ResponseReturnValue:
         else:
             raise NotFound()
     except DomainError as error:
-        db.session.rollback()
         if error.status in (404, 403):
-            raise
+            raise  # a refusal's audit record is kept (see lifecycle); the rest rolls back
+        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("certificates.list_certificates"))
     db.session.commit()
