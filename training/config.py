@@ -158,6 +158,12 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "LOGIN_LIMIT_PER_ACCOUNT": environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": environ.get("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
         "VERIFY_RATE_LIMIT": environ.get("VERIFY_RATE_LIMIT", "60 per minute"),
+        # The issuers' ZIP of certificate PDFs is rendered in the request: at most this
+        # many PDFs per ZIP, and this many ZIPs per user.
+        "CERTIFICATE_ZIP_MAX": _number(
+            environ, "CERTIFICATE_ZIP_MAX", 200, minimum=1, maximum=2000
+        ),
+        "CERTIFICATE_ZIP_RATE_LIMIT": environ.get("CERTIFICATE_ZIP_RATE_LIMIT", "5 per 10 minutes"),
         # Rate limits are shared between workers through Redis when there is one.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

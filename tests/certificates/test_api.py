@@ -27,8 +27,10 @@ def test_verification_shows_what_a_reader_needs_and_nothing_private(
     assert body["holder_name"] == graduate.full_name
     assert body["ministry_code"] == "GT"
     assert body["hours"] == 3
-    assert [m["slug"] for m in body["modules"]] == ["alfa", "beta"]
     assert body["issued_at"].endswith("Z")
+    # Minimal disclosure: no scores, no module list (they stay with holder and ministry).
+    assert "modules" not in body and "score" not in str(body)
+    assert body["revoked_at"] is None and body["revocation_reason"] is None
     text = str(body)
     assert graduate.email not in text
     assert "user_id" not in text and str(certificate.id) != body["serial"]
@@ -89,11 +91,18 @@ def test_the_public_page_shows_revocation(
     response = client.post(
         f"/api/v1/certificates/{certificate.code}/revocation",
         headers=api_token(issuer),
-        json={"reason": "Datos erróneos"},
+        json={"reason": "Datos erróneos", "category": "issued_in_error"},
     )
     assert response.status_code == 200 and response.get_json()["status"] == "revoked"
+    assert response.get_json()["revocation_reason"] == "Datos erróneos"  # the ministry sees it
     page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
-    assert "Certificado revocado" in page and "Datos erróneos" in page
+    assert "Certificado revocado" in page and "Emitido por error" in page
+    # The free-text reason is internal to the ministry: not on the public page or API.
+    assert "Datos erróneos" not in page
+    body = client.get(f"/api/v1/verify/{certificate.code}").get_json()
+    assert body["revocation_reason"] == "issued_in_error"
+    assert body["revocation_label"] == "Emitido por error"
+    assert "Datos erróneos" not in str(body)
 
 
 @pytest.mark.parametrize(
@@ -182,7 +191,11 @@ def test_the_credential_verifies_against_the_published_keys(
     assert claims["validFrom"].endswith("Z")
     assert claims["credentialSubject"]["id"].startswith("urn:uuid:")
     assert graduate.email not in token and graduate.email not in str(claims)
-    assert claims["credentialStatus"]["id"].endswith(f"/api/v1/verify/{certificate.code}")
+    status = claims["credentialStatus"]
+    assert status["type"] == "BitstringStatusListEntry"
+    assert status["statusPurpose"] == "revocation"
+    assert status["statusListCredential"].endswith("/api/v1/ministries/GT/status/revocation")
+    assert status["statusListIndex"] == str(certificate.status_index)
     assert claims["issuer"]["id"].endswith("/api/v1/ministries/GT")
     # A tampered token fails against the same key.
     head, payload, signature = token.split(".")

@@ -78,10 +78,12 @@ def test_the_qr_code_leads_to_the_verification_page(
 
 def test_a_revoked_certificate_renders_marked_revoked(graduate: Any, issuer: Any) -> None:
     certificate = only(graduate)
-    services.revoke(issuer, certificate.code, "Emitido por error")
+    services.revoke(issuer, certificate.code, "Datos del curso mal cargados", "issued_in_error")
     db.session.commit()
     text = text_of(pdf.render(only(graduate)))
+    # The holder's document shows the public category, not the ministry's own note.
     assert "REVOCADO" in text and "Emitido por error" in text
+    assert "mal cargados" not in text
 
 
 @pytest.mark.parametrize(

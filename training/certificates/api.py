@@ -6,10 +6,20 @@ from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from training import authz
-from training.certificates import credential, keys, pdf, presenters, schemas, services
+from training.certificates import (
+    credential,
+    keys,
+    lifecycle,
+    pdf,
+    presenters,
+    schemas,
+    services,
+    status_list,
+)
 from training.errors import NotFound
 from training.extensions import db, limiter
 from training.i18n import current_language
@@ -56,7 +66,8 @@ class Certificates(MethodView):
             offset=(page - 1) * per_page,
         )
         language = current_language()
-        return envelope([presenters.summary(c, language) for c in rows], total, page, per_page)
+        items = [presenters.summary(c, language, internal=True) for c in rows]
+        return envelope(items, total, page, per_page)
 
 
 @blp.route("/certificates/<code>/pdf")
@@ -104,37 +115,42 @@ class Revocation(MethodView):
     @blp.alt_response(409, description="Already revoked, or still pending.")
     @authz.permission_required(authz.Permission.issue_certificates)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
-        """Revoke a certificate of your ministry, with a reason."""
-        certificate = services.revoke(authz.actor(), code, data["reason"])
+        """Revoke a certificate of your ministry, with an internal reason and a public
+        category (``other`` when omitted)."""
+        certificate = lifecycle.revoke(authz.actor(), code, data["reason"], data.get("category"))
         db.session.commit()
-        return presenters.summary(certificate, current_language())
+        return presenters.summary(certificate, current_language(), internal=True)
 
 
 @blp.route("/certificates/<code>/reissue")
 class Reissue(MethodView):
     @blp.arguments(schemas.ReissueSchema)
     @blp.response(201, schemas.CertificateSummarySchema)
+    @blp.alt_response(403, description="Your own certificate.")
+    @blp.alt_response(409, description="Not valid (pending, revoked or already re-issued).")
     @authz.permission_required(authz.Permission.issue_certificates)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
         """Issue a replacement (a corrected name, say); the old one is revoked as
         "reissued" and stays verifiable."""
-        certificate = services.reissue(
+        certificate = lifecycle.reissue(
             authz.actor(), code, holder_name=data.get("holder_name"), reason=data.get("reason")
         )
         db.session.commit()
-        return presenters.summary(certificate, current_language())
+        return presenters.summary(certificate, current_language(), internal=True)
 
 
 @blp.route("/certificates/<code>/approval")
 class Approval(MethodView):
     @blp.response(200, schemas.CertificateSummarySchema)
+    @blp.alt_response(403, description="Your own certificate.")
     @blp.alt_response(409, description="Not pending.")
     @authz.permission_required(authz.Permission.issue_certificates)
     def post(self, code: str) -> dict[str, Any]:
-        """Approve a pending certificate: it is numbered, signed and issued."""
-        certificate = services.approve(authz.actor(), code)
+        """Approve a pending certificate: it is numbered, signed and issued (never your
+        own: 403)."""
+        certificate = lifecycle.approve(authz.actor(), code)
         db.session.commit()
-        return presenters.summary(certificate, current_language())
+        return presenters.summary(certificate, current_language(), internal=True)
 
 
 @blp.route("/verify/<code>")
@@ -156,6 +172,27 @@ class MinistryKeys(MethodView):
     def get(self, code: str) -> dict[str, Any]:
         """The ministry's public signing keys (old ones included) as a JWK set."""
         return keys.jwks(ministries.get_ministry(code))
+
+
+@blp.route("/ministries/<code>/status/revocation")
+class RevocationStatusList(MethodView):
+    decorators = [limiter.limit(verification_limit)]
+
+    @blp.response(
+        200,
+        content_type="application/vc+jwt",
+        description="The ministry's W3C Bitstring Status List credential (statusPurpose "
+        "revocation) as a VC-JWT (EdDSA), signed with its current key.",
+    )
+    @blp.alt_response(404, description="No such ministry, or it has issued nothing yet.")
+    def get(self, code: str) -> Response:
+        """The ministry's revocations as a signed Bitstring Status List credential."""
+        token = status_list.vc_jwt(ministries.get_ministry(code))
+        if token is None:
+            raise NotFound(_("Este ministerio todavía no ha emitido certificados."))
+        response = Response(token, mimetype="application/vc+jwt")
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return response
 
 
 @blp.route("/cohorts/<cohort_id>/certificates")

@@ -1,8 +1,9 @@
 """The certificate as an Open Badges 3.0 credential, signed as a VC-JWT (EdDSA).
 
 The issuer is a profile per ministry, the achievement one per program; the subject is
-identified by an opaque URN, never by e-mail; ``credentialStatus`` points at the public
-verification API, which says whether the certificate is still valid.
+identified by an opaque URN, never by e-mail; ``credentialStatus`` is the certificate's
+entry in its ministry's signed W3C Bitstring Status List (see ``status_list``), so a
+verifier who trusts only the ministry's published keys learns of a revocation.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from flask import current_app
 
 from training.catalog.models import in_language
-from training.certificates import keys
+from training.certificates import keys, status_list
 from training.certificates.models import Certificate, SigningKey
 from training.database import isoformat_z
 from training.extensions import db
@@ -61,16 +62,17 @@ def document(certificate: Certificate) -> dict[str, Any]:
                 for module in certificate.modules
             ],
         },
-        "credentialStatus": {
-            "id": f"{base}/api/v1/verify/{certificate.code}",
-            "type": "AulaConsularVerification",
-        },
+        "credentialStatus": status_list.entry(certificate),
     }
 
 
 def vc_jwt(certificate: Certificate) -> str:
     """Compact JWS over the credential: header ``{"alg": "EdDSA", "typ": "vc+jwt"}``."""
-    key = db.session.scalars(db.select(SigningKey).where(SigningKey.kid == certificate.kid)).one()
+    key = db.session.scalars(
+        db.select(SigningKey).where(
+            SigningKey.kid == certificate.kid, SigningKey.ministry_id == certificate.ministry_id
+        )
+    ).one()
     credential = document(certificate)
     header = {"alg": "EdDSA", "typ": "vc+jwt", "kid": key.kid}
     claims = {

@@ -26,6 +26,10 @@ PENDING = "pending"
 VALID = "valid"
 REVOKED = "revoked"
 
+# Why a certificate was revoked, as verification shows it; the free-text reason stays
+# internal to the ministry. ``superseded`` is set by a re-issue.
+REVOCATION_CATEGORIES = ("issued_in_error", "misconduct", "superseded", "holder_request", "other")
+
 
 class SigningKey(db.Model):  # type: ignore[name-defined]
     """A ministry's Ed25519 key. The private half is stored encrypted (PKCS#8 with the
@@ -55,6 +59,16 @@ class SerialCounter(db.Model):  # type: ignore[name-defined]
     last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class StatusListCounter(db.Model):  # type: ignore[name-defined]
+    """The last index given out in a ministry's revocation status list (W3C Bitstring
+    Status List). Taken like a serial, with one ``UPDATE ... RETURNING``."""
+
+    __tablename__ = "status_list_counter"
+
+    ministry_id: Mapped[int] = mapped_column(ForeignKey("ministry.id"), primary_key=True)
+    last_index: Mapped[int] = mapped_column(Integer, default=-1)
+
+
 class Certificate(db.Model):  # type: ignore[name-defined]
     """One certificate. At most one pending or valid certificate per learner and program
     (a partial unique index), so that concurrent triggers can never issue two."""
@@ -71,8 +85,14 @@ class Certificate(db.Model):  # type: ignore[name-defined]
             postgresql_where=text("status IN ('pending', 'valid')"),
             sqlite_where=text("status IN ('pending', 'valid')"),
         ),
+        CheckConstraint(
+            "revocation_category IS NULL OR revocation_category IN "
+            "('issued_in_error', 'misconduct', 'superseded', 'holder_request', 'other')",
+            name="revocation_category",
+        ),
         UniqueConstraint("code"),
         UniqueConstraint("serial"),
+        UniqueConstraint("ministry_id", "status_index"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,7 +113,10 @@ class Certificate(db.Model):  # type: ignore[name-defined]
     kid: Mapped[str | None] = mapped_column(String(64))
     signature: Mapped[str | None] = mapped_column(String(128))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    revocation_reason: Mapped[str | None] = mapped_column(String(500))
+    revocation_reason: Mapped[str | None] = mapped_column(String(500))  # internal
+    revocation_category: Mapped[str | None] = mapped_column(String(20))  # public
+    # Position of the certificate's bit in its ministry's revocation status list.
+    status_index: Mapped[int | None] = mapped_column(Integer)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])

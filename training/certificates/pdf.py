@@ -28,6 +28,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from training.catalog.models import in_language
+from training.certificates.lifecycle import category_label
 from training.certificates.models import REVOKED, Certificate
 from training.certificates.services import display_code
 from training.errors import ValidationFailed
@@ -80,6 +81,8 @@ def _texts(language: str, certificate: Certificate) -> dict[str, str]:
             "verify": _("Verifique este certificado en"),
             "modules": _("Módulos aprobados"),
             "revoked": _("REVOCADO"),
+            # The public category, never the ministry's internal free-text reason.
+            "revoked_because": category_label(certificate.revocation_category),
         }
 
 
@@ -176,9 +179,7 @@ def render(certificate: Certificate) -> bytes:
         pdf.restoreState()
         pdf.setFillColor(HexColor("#b3261e"))
         pdf.setFont(BOLD, 12)
-        pdf.drawCentredString(
-            width / 2, 160, f"{main['revoked']}: {certificate.revocation_reason or ''}"
-        )
+        pdf.drawCentredString(width / 2, 160, f"{main['revoked']}: {main['revoked_because']}")
     pdf.showPage()
     pdf.save()
     data = buffer.getvalue()

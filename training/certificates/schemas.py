@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from training.certificates.models import REVOCATION_CATEGORIES
 from training.schemas import DateTimeZ, PageSchema
 
 
@@ -13,7 +14,11 @@ class CertificateSummarySchema(Schema):
     program = fields.String(required=True)
     holder_name = fields.String()
     revoked_at = DateTimeZ(allow_none=True)
-    revocation_reason = fields.String(allow_none=True)
+    revocation_reason = fields.String(
+        allow_none=True, metadata={"description": "Internal; only for the ministry's staff."}
+    )
+    revocation_category = fields.String(allow_none=True)
+    revocation_label = fields.String(allow_none=True)
 
 
 class CertificateListSchema(PageSchema):
@@ -33,6 +38,11 @@ class RevocationSchema(Schema):
         unknown = RAISE
 
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    category = fields.String(
+        load_default=None,
+        validate=validate.OneOf(REVOCATION_CATEGORIES),
+        metadata={"description": "Shown on public verification; `other` when omitted."},
+    )
 
 
 class ReissueSchema(Schema):
@@ -41,14 +51,6 @@ class ReissueSchema(Schema):
 
     holder_name = fields.String(validate=validate.Length(min=1, max=200))
     reason = fields.String(validate=validate.Length(max=500))
-
-
-class ModuleResultSchema(Schema):
-    slug = fields.String()
-    title = fields.String()
-    version = fields.Integer()
-    score = fields.Integer()
-    hours = fields.Integer()
 
 
 class VerificationSchema(Schema):
@@ -60,10 +62,12 @@ class VerificationSchema(Schema):
     ministry_code = fields.String()
     issued_at = DateTimeZ()
     hours = fields.Integer()
-    modules = fields.List(fields.Nested(ModuleResultSchema))
     revoked_at = DateTimeZ(allow_none=True)
-    revocation_reason = fields.String(allow_none=True)
-    replaces = fields.String(allow_none=True)
+    revocation_reason = fields.String(
+        allow_none=True,
+        metadata={"enum": list(REVOCATION_CATEGORIES), "description": "A category."},
+    )
+    revocation_label = fields.String(allow_none=True)
 
 
 class JwksSchema(Schema):

@@ -31,7 +31,7 @@ from training import authz, signals
 from training.accounts.models import User
 from training.audit import services as audit
 from training.catalog.models import Module, ModuleVersion, Program
-from training.certificates import keys
+from training.certificates import keys, status_list
 from training.certificates.models import (
     PENDING,
     REVOKED,
@@ -169,6 +169,8 @@ def sign_and_number(certificate: Certificate, issuer: User | None) -> None:
     certificate.issued_by_id = issuer.id if issuer else None
     certificate.status = VALID
     certificate.kid = key.kid
+    if certificate.status_index is None:
+        certificate.status_index = status_list.take_index(ministry.id)
     db.session.flush()
     certificate.signature = keys.sign(key, canonical(certificate))
     db.session.flush()
@@ -276,73 +278,6 @@ def _by_code(code: Any) -> Certificate | None:
     ).one_or_none()
 
 
-def approve(actor: Any, code_or_id: Any) -> Certificate:
-    user = authz.require(actor, authz.Permission.issue_certificates)
-    certificate = _scoped_certificate(user, code_or_id)
-    if certificate.status != PENDING:
-        raise Conflict(_("Este certificado ya no está pendiente."))
-    sign_and_number(certificate, user)
-    return certificate
-
-
-def _clean_reason(reason: Any) -> str:
-    text = " ".join(str(reason or "").split())
-    if not text or len(text) > 500:
-        raise ValidationFailed(
-            _("Indique el motivo (de 1 a 500 caracteres)."),
-            details={"fields": {"reason": [_("Indique el motivo (de 1 a 500 caracteres).")]}},
-        )
-    return text
-
-
-def revoke(actor: Any, code_or_id: Any, reason: Any) -> Certificate:
-    """Revoke with a reason; the record stays and verification shows why."""
-    user = authz.require(actor, authz.Permission.issue_certificates)
-    certificate = _scoped_certificate(user, code_or_id)
-    text = _clean_reason(reason)
-    if certificate.status == REVOKED:
-        raise Conflict(_("Este certificado ya está revocado."))
-    if certificate.status == PENDING:
-        raise Conflict(_("Un certificado pendiente no se revoca: apruébelo o déjelo."))
-    certificate.status = REVOKED
-    certificate.revoked_at = utcnow()
-    certificate.revocation_reason = text
-    db.session.flush()
-    audit.record(
-        "certificate.revoked",
-        actor=user,
-        target=certificate,
-        ministry_id=certificate.ministry_id,
-        details={"serial": certificate.serial, "reason": text},
-    )
-    return certificate
-
-
-def reissue(
-    actor: Any, code_or_id: Any, *, holder_name: str | None = None, reason: str | None = None
-) -> Certificate:
-    """Replace a valid certificate (a name correction, say): the old one is revoked with
-    reason "reissued" and stays verifiable; the new one points back at it."""
-    user = authz.require(actor, authz.Permission.issue_certificates)
-    old = _scoped_certificate(user, code_or_id)
-    if old.status != VALID:
-        raise Conflict(_("Solo se vuelve a emitir un certificado válido."))
-    name = clean_holder_name(holder_name) if holder_name else old.user.full_name
-    old.status = REVOKED
-    old.revoked_at = utcnow()
-    old.revocation_reason = "reissued"
-    db.session.flush()
-    new = request_certificate(old.user, old.program, issuer=user, replaces=old, holder_name=name)
-    audit.record(
-        "certificate.reissued",
-        actor=user,
-        target=new,
-        ministry_id=new.ministry_id,
-        details={"old": old.serial, "new": new.serial, "reason": reason or ""},
-    )
-    return new
-
-
 def clean_holder_name(name: str) -> str:
     """NFC-normalised, single-spaced, printable; combining marks and any script allowed."""
     text = unicodedata.normalize("NFC", " ".join(str(name or "").split()))
@@ -441,19 +376,24 @@ def verify(code: Any) -> Verification:
     """Public verification: one query (certificate, ministry, program and key together).
 
     Unknown and malformed codes raise the same NotFound; pending certificates are not
-    public yet.
+    public yet. Only a key of the certificate's own ministry counts: a certificate
+    signed with another ministry's key is invalid.
     """
     normalized = normalize_code(code) if isinstance(code, str) else None
     if normalized is None:
         raise NotFound(_("No existe ningún certificado con ese código."))
     row = db.session.execute(
         select(Certificate, SigningKey)
-        .outerjoin(SigningKey, SigningKey.kid == Certificate.kid)
+        .outerjoin(
+            SigningKey,
+            (SigningKey.kid == Certificate.kid)
+            & (SigningKey.ministry_id == Certificate.ministry_id),
+        )
         .where(Certificate.code == normalized, Certificate.status != PENDING)
         .options(
             joinedload(Certificate.ministry),
             joinedload(Certificate.program),
-            joinedload(Certificate.replaces),
+            joinedload(Certificate.replaces),  # the signature covers its serial
         )
     ).first()
     if row is None:
@@ -547,8 +487,10 @@ def _completers(ministry_id: int, cohort: Any = None) -> list[Any]:
 
 
 def _issue_all(completers: list[Any], issuer: User | None) -> int:
-    """Issue (or approve) the certificate of each completer who has none valid yet;
-    returns how many were issued now."""
+    """Issue (or approve) the certificate of each completer who has none valid yet
+    (never the issuer's own); returns how many were issued now."""
+    from training.certificates import lifecycle
+
     issued = 0
     for learner, program in completers:
         certificate = current_certificate(learner, program)
@@ -557,8 +499,7 @@ def _issue_all(completers: list[Any], issuer: User | None) -> int:
             if certificate.status == VALID:
                 issued += 1
                 continue
-        if certificate.status == PENDING:
-            sign_and_number(certificate, issuer)
+        if certificate.status == PENDING and lifecycle.approve_if_pending(certificate, issuer):
             issued += 1
     return issued
 
@@ -597,3 +538,13 @@ def issue_for_ministry(ministry: Ministry, cohort_id: Any = None) -> tuple[int, 
         details={"completed": len(completers), "issued": issued},
     )
     return len(completers), issued
+
+
+def __getattr__(name: str) -> Any:
+    """The state transitions moved to :mod:`training.certificates.lifecycle`; callers
+    that name them here still find them."""
+    if name in {"approve", "revoke", "reissue"}:
+        from training.certificates import lifecycle
+
+        return getattr(lifecycle, name)
+    raise AttributeError(name)

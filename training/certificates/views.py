@@ -8,6 +8,7 @@ import zipfile
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -18,15 +19,23 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from training import authz
-from training.certificates import pdf, presenters, services
+from training.certificates import lifecycle, pdf, presenters, services
 from training.certificates.api import verification_limit
-from training.errors import DomainError, NotFound
+from training.errors import DomainError, NotFound, error_response
 from training.extensions import db, limiter
 from training.i18n import current_language
 
 blueprint = Blueprint("certificates", __name__)
 
-ZIP_LIMIT = 500
+
+def zip_limit() -> str:
+    return str(current_app.config["CERTIFICATE_ZIP_RATE_LIMIT"])
+
+
+def per_user() -> str:
+    """Rate-limit key of the signed-in user (the ZIP is only for signed-in staff)."""
+    user = authz.actor()
+    return f"user:{getattr(user, 'id', None)}"
 
 
 def _private(response: Response) -> Response:
@@ -90,12 +99,17 @@ def list_certificates() -> Response:
         Response(
             render_template(
                 "certificates/list.html",
-                items=[presenters.summary(c, language) for c in rows],
+                items=[presenters.summary(c, language, internal=True) for c in rows],
                 total=total,
                 page=page,
                 status=status,
                 search=search or "",
                 cohort=cohort,
+                revocation_categories=[
+                    (value, str(label))
+                    for value, label in lifecycle.CATEGORY_LABELS.items()
+                    if value != "superseded"  # a re-issue sets it
+                ],
             )
         )
     )
@@ -107,13 +121,15 @@ def act(code: str, action: str) -> ResponseReturnValue:
     user = authz.actor()
     try:
         if action == "approve":
-            certificate = services.approve(user, code)
+            certificate = lifecycle.approve(user, code)
             message = _("Certificado %(serial)s emitido.", serial=certificate.serial)
         elif action == "revoke":
-            certificate = services.revoke(user, code, request.form.get("reason"))
+            certificate = lifecycle.revoke(
+                user, code, request.form.get("reason"), request.form.get("category")
+            )
             message = _("Certificado %(serial)s revocado.", serial=certificate.serial)
         elif action == "reissue":
-            certificate = services.reissue(
+            certificate = lifecycle.reissue(
                 user,
                 code,
                 holder_name=request.form.get("holder_name") or None,
@@ -123,9 +139,9 @@ def act(code: str, action: str) -> ResponseReturnValue:
         else:
             raise NotFound()
     except DomainError as error:
-        db.session.rollback()
         if error.status in (404, 403):
-            raise
+            raise  # a refusal's audit record is kept (see lifecycle); the rest rolls back
+        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("certificates.list_certificates"))
     db.session.commit()
@@ -135,17 +151,27 @@ def act(code: str, action: str) -> ResponseReturnValue:
 
 @blueprint.route("/issuer/certificates.zip")
 @authz.permission_required(authz.Permission.view_certificates)
-def download_zip() -> Response:
+@limiter.limit(zip_limit, key_func=per_user)
+def download_zip() -> ResponseReturnValue:
     """The PDFs of the valid certificates matching the list's filters (a cohort's, say),
-    in one ZIP."""
+    in one ZIP: at most CERTIFICATE_ZIP_MAX of them, or a 422 asking to filter."""
     search = (request.args.get("q") or "")[:100] or None
-    rows, _total = services.for_staff(
+    most = int(current_app.config["CERTIFICATE_ZIP_MAX"])
+    rows, total = services.for_staff(
         authz.actor(),
         status="valid",
         search=search,
         cohort_id=request.args.get("cohort") or None,
-        limit=ZIP_LIMIT,
+        limit=most,
     )
+    if total > most:
+        message = _(
+            "La selección tiene %(total)d certificados válidos y un ZIP reúne como máximo "
+            "%(most)d. Filtre por cohorte o por nombre y descárguelos por partes.",
+            total=total,
+            most=most,
+        )
+        return error_response(422, message, code="too_many_certificates")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for certificate in rows:
