@@ -31,7 +31,6 @@ ALLOWED: dict[Role, set[Permission]] = {
         Permission.learn,
         Permission.issue_certificates,
         Permission.view_certificates,
-        Permission.read_audit_log,
     },
     Role.regional: {Permission.learn, Permission.view_regional_reports},
     Role.admin: set(Permission),

@@ -53,7 +53,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.manage_ministries: frozenset({Role.admin}),
     Permission.manage_content: frozenset({Role.admin}),
     Permission.manage_external_courses: frozenset({Role.coordinator, Role.admin}),
-    Permission.read_audit_log: frozenset({Role.coordinator, Role.issuer, Role.admin}),
+    Permission.read_audit_log: frozenset({Role.coordinator, Role.admin}),
 }
 
 
