@@ -26,12 +26,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count
         )
 
+    from training import security
+
+    # First of all request hooks: nothing may read a body before its limit is set.
+    security.init_body_limits(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
     _connect_signals()
 
-    from training import authz, errors, i18n, security, timing
+    from training import authz, errors, i18n, timing
 
     errors.register_error_handlers(app)
     authz.init_app(app)
