@@ -212,10 +212,26 @@ def _selected_ids(attempt: Attempt, answers: list[Answer]) -> dict[int, list[int
     return selected
 
 
+def _locked(attempt: Attempt) -> Attempt:
+    """``attempt`` re-read under a row lock, with its answers as now committed.
+
+    Saving and grading both take this lock first: a save that arrives while the attempt
+    is being graded waits, then sees it graded and is refused, so it cannot rewrite the
+    answers that were graded.
+    """
+    db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+    return db.session.scalars(
+        select(Attempt)
+        .where(Attempt.id == attempt.id)
+        .options(*ATTEMPT_LOADING)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def save_answers(actor: Any, attempt_id: Any, answers: list[Answer]) -> Attempt:
     """Keep the learner's answers so far without grading (for time-limited attempts and
     for coming back later)."""
-    attempt = get(actor, attempt_id)
+    attempt = _locked(get(actor, attempt_id))
     if attempt.status == EXPIRED:
         raise AttemptExpired(_("El tiempo del intento terminó."))
     if attempt.status != IN_PROGRESS:
@@ -253,6 +269,11 @@ def submit(actor: Any, attempt_id: Any, answers: list[Answer]) -> Attempt:
             _("La entrega no tiene respuestas."),
             details={"fields": {"answers": [_("Responda al menos una pregunta.")]}},
         )
+    attempt = _locked(attempt)
+    if attempt.status == EXPIRED:
+        raise AttemptExpired(_("El tiempo del intento terminó."))
+    if attempt.status != IN_PROGRESS:
+        return attempt  # graded meanwhile by a concurrent request: its stored result
     selected = _selected_ids(attempt, answers)
     _grade_and_close(attempt, selected, SUBMITTED)
     return attempt
