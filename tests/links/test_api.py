@@ -428,3 +428,30 @@ def test_launches_and_verified_completions_are_xapi_statements(
     target = f"/go/{global_course.id}"
     assert [verb for verb, url in verbs if url.endswith(target)] == ["launched", "completed"]
     assert statements[0]["object"]["definition"]["type"].endswith("/activities/link")
+
+
+def test_nobody_reviews_their_own_completion_and_the_refusal_is_audited(
+    client: Any, api_token: Any, gt_coordinator: Any, global_course: Any
+) -> None:
+    from tests.helpers import audit_events
+
+    own, _new = services.report_completion(gt_coordinator, global_course.id)
+    db.session.commit()
+
+    response = client.post(
+        f"/api/v1/external-completions/{own.id}/review",
+        headers=api_token(gt_coordinator),
+        json={"decision": "verified"},
+    )
+
+    assert response.status_code == 403
+    assert response.get_json()["message"] == "No puede revisar su propia finalización."
+    fresh()
+    assert db.session.get(ExternalCompletion, own.id).status == "reported"
+    [event] = audit_events("external_completion.own_review_refused")
+    assert (event.actor_id, event.target_type, event.target_id) == (
+        gt_coordinator.id,
+        "ExternalCompletion",
+        str(own.id),
+    )
+    assert event.details["decision"] == "verified"

@@ -444,3 +444,25 @@ def test_a_save_racing_a_submission_cannot_rewrite_the_graded_answers(
         ).all()
         kept.add((question.key, tuple(sorted(keys))))
     assert kept == graded
+
+
+def test_nobody_grants_themselves_extra_attempts_and_the_refusal_is_audited(
+    app: Any, make_user: Any, api_token: Any, synced_content: Any
+) -> None:
+    from tests.helpers import audit_events
+    from training.quizzes.models import AttemptGrant
+
+    coordinator = make_user(roles=["coordinator", "learner"])
+    response = app.test_client().post(
+        f"/api/v1/staff/{coordinator.id}/attempt-grants",
+        headers=api_token(coordinator),
+        json={"module": "alfa", "reason": "Quiero otro intento"},
+    )
+
+    assert response.status_code == 403
+    assert "concederse intentos a sí mismo" in response.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.scalar(db.select(func.count(AttemptGrant.id))) == 0
+    [event] = audit_events("quiz.own_attempt_grant_refused")
+    assert (event.actor_id, event.target_id) == (coordinator.id, str(coordinator.id))
+    assert event.details == {"module": "alfa"}

@@ -15,7 +15,7 @@ from training import authz
 from training.catalog.models import Module, in_language
 from training.extensions import db
 from training.i18n import current_language
-from training.links import schemas, services
+from training.links import completion_import, schemas, services
 from training.links.models import ExternalCompletion, ExternalLinkCheck
 from training.ministries import services as ministries
 from training.schemas import envelope
@@ -405,12 +405,12 @@ class CompletionImport(MethodView):
     def post(self, data: dict[str, Any], course_id: str) -> dict[str, Any]:
         """Import the provider's completion list (CSV): rows whose e-mail belongs to a
         learner of your ministry become verified completions; every row is reported."""
-        report = services.import_completions(authz.actor(), course_id, data["file"].stream)
+        report = completion_import.import_completions(authz.actor(), course_id, data["file"].stream)
         db.session.commit()
         return import_data(report)
 
 
-def import_data(report: services.ImportReport) -> dict[str, Any]:
+def import_data(report: completion_import.ImportReport) -> dict[str, Any]:
     return {
         "course_id": report.course.id,
         "counts": report.counts,

@@ -319,12 +319,21 @@ def _grade_and_close(attempt: Attempt, selected: dict[int, list[int]], status: s
 def grant_attempt(actor: Any, learner_id: Any, slug: str, reason: Any, extra: int = 1) -> Any:
     """A coordinator gives a learner of their ministry ``extra`` more attempts at a module
     (after the allowed ones ran out). Audited with the reason."""
+    from training.audit import refusals
     from training.audit import services as audit
     from training.catalog.models import Module
     from training.quizzes.models import AttemptGrant
 
     coordinator = authz.require(actor, authz.Permission.manage_staff)
     learner = authz.get_scoped(User, learner_id, coordinator)
+    if learner.id == coordinator.id:
+        refusals.refuse(
+            "quiz.own_attempt_grant_refused",
+            _("Nadie puede concederse intentos a sí mismo; pídalo a otra coordinación."),
+            actor=coordinator,
+            target=learner,
+            details={"module": str(slug)[:60]},
+        )
     module = db.session.scalars(select(Module).where(Module.slug == str(slug)[:60])).first()
     if module is None:
         raise NotFound(_("No existe ese módulo."))
