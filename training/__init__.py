@@ -35,8 +35,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_commands(app)
     _connect_signals()
 
-    from training import authz, errors, i18n, timing
+    from training import authz, errors, i18n, logs, timing
 
+    logs.init_app(app)
     errors.register_error_handlers(app)
     authz.init_app(app)
     security.init_app(app)
