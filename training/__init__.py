@@ -54,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
     )
     from training.accounts import authentication
     from training.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from training.openapi import BodyLimitPlugin
 
     db.init_app(app)
     database_events.init_app(app)
@@ -63,7 +64,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector)
     limiter.init_app(app)
-    api.init_app(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api.init_app(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [BodyLimitPlugin()]})
     if not app.config["REDIS_URL"] and app.config["TRAINING_ENV"] == "production":
         app.logger.warning(
             "REDIS_URL is not set: rate limits are counted per worker process, not shared"
