@@ -196,3 +196,49 @@ def test_numbers_are_read_and_defaults_kept(tmp_path):
 
     assert (settings["SESSION_HOURS"], settings["MAIL_PORT"]) == (8.5, 2525)
     assert settings["LINK_CHECK_TIMEOUT"] == 10
+
+
+@pytest.mark.parametrize("value", ["false", "0", "no", "off", "maybe"])
+def test_production_refuses_rate_limits_turned_off(tmp_path, value):
+    with pytest.raises(ConfigurationError, match=r"^RATELIMIT_ENABLED must not be false"):
+        settings(
+            tmp_path, TRAINING_ENV="production", SECRET_KEY=LONG_SECRET, RATELIMIT_ENABLED=value
+        )
+
+
+def test_production_refuses_a_key_encryption_secret_equal_to_the_secret_key(tmp_path):
+    with pytest.raises(
+        ConfigurationError, match=r"^KEY_ENCRYPTION_SECRET must differ from SECRET_KEY"
+    ):
+        settings(
+            tmp_path,
+            TRAINING_ENV="production",
+            SECRET_KEY=LONG_SECRET,
+            KEY_ENCRYPTION_SECRET=f"  {LONG_SECRET} ",
+        )
+
+
+def test_production_start_stops_with_the_variables_name(monkeypatch):
+    monkeypatch.setenv("TRAINING_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", LONG_SECRET)
+    monkeypatch.setenv("KEY_ENCRYPTION_SECRET", "k" * 40)
+    monkeypatch.setenv("RATELIMIT_ENABLED", "false")
+    with pytest.raises(ConfigurationError, match="RATELIMIT_ENABLED"):
+        create_app()
+
+
+def test_production_accepts_rate_limits_on_and_a_separate_key_secret(tmp_path):
+    config = settings(
+        tmp_path,
+        TRAINING_ENV="production",
+        SECRET_KEY=LONG_SECRET,
+        KEY_ENCRYPTION_SECRET="k" * 40,
+        RATELIMIT_ENABLED="true",
+    )
+
+    assert config["RATELIMIT_ENABLED"] is True
+    assert config["KEY_ENCRYPTION_SECRET"] == "k" * 40
+
+
+def test_outside_production_rate_limits_may_be_off(tmp_path):
+    assert settings(tmp_path, RATELIMIT_ENABLED="false")["RATELIMIT_ENABLED"] is False

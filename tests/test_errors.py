@@ -283,3 +283,52 @@ def test_the_api_never_answers_html_whatever_the_client_accepts(
 
     assert response.status_code == status
     assert response.mimetype == "application/json"
+
+
+@pytest.fixture
+def log_lines(app: Flask) -> Any:
+    """Lines written by a handler on the application's and Gunicorn's access loggers."""
+    import io
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    loggers = [app.logger, logging.getLogger("gunicorn.access")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.INFO)
+    yield lambda: stream.getvalue().splitlines()
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_a_newline_in_the_path_of_a_500_cannot_forge_a_log_line(app, client, log_lines):
+    from flask import request
+
+    @app.before_request
+    def fail_on_boom() -> None:
+        if request.path.startswith("/test/boom/"):
+            _boom()
+
+    response = client.get("/test/boom/x%0aCRITICAL training: forged%0d%1b[31m")
+
+    assert response.status_code == 500
+    lines = log_lines()
+    forged = [line for line in lines if "forged" in line]
+    assert forged == [
+        "ERROR training: Unhandled error on GET "
+        "/test/boom/x\\nCRITICAL training: forged\\r\\x1b[31m"
+    ]
+    assert not any(line.startswith("CRITICAL") for line in lines)
+    assert any(line.startswith("Traceback") for line in lines)  # the traceback keeps its lines
+
+
+def test_a_user_agent_with_a_newline_stays_on_its_access_log_line(app, log_lines):
+    access = logging.getLogger("gunicorn.access")
+
+    access.info('"%(r)s" "%(a)s"', {"r": "GET / HTTP/1.1", "a": "Mozilla\nINFO admin: forged"})
+
+    assert log_lines() == ['INFO gunicorn.access: "GET / HTTP/1.1" "Mozilla\\nINFO admin: forged"']

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import PASSWORD, POSTGRES_URL, _settings, _truncate_all, login
+from tests.conftest import PASSWORD, POSTGRES_URL, _settings, _truncate_all, csrf_token, login
 from tests.factories import create_user
 from tests.helpers import post_form, row_counts
 from training import create_app
@@ -181,3 +181,46 @@ def test_nul_characters_in_a_form_are_refused_and_change_nothing(client, learner
     assert [response.status_code for response in responses] == [400, 400, 400]
     assert row_counts() == before
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_a_large_json_body_with_a_page_session_is_refused_before_anything_reads_it(
+    client, logged_in, learner, monkeypatch
+):
+    import time
+
+    from training.extensions import csrf
+
+    logged_in(learner)
+    token = csrf_token(client, "/")
+    checked: list[bool] = []
+    real_protect = csrf.protect
+    monkeypatch.setattr(csrf, "protect", lambda: checked.append(True) or real_protect())
+    body = b'{"answers": [' + b'{"question": "q", "choices": []},' * 130_000 + b"{}]}"
+    assert len(body) > 4 * 1024 * 1024
+    before = row_counts()
+
+    started = time.perf_counter()
+    response = client.put(
+        "/api/v1/attempts/1/answers",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 413
+    assert response.get_json()["code"] == "too_large"
+    assert checked == []  # the CSRF check (which reads the form) never ran
+    assert elapsed < 1.0  # loosely: the test client's own copying included
+    assert row_counts() == before
+
+
+def test_a_small_json_body_with_a_page_session_still_needs_the_csrf_token(
+    client, logged_in, learner
+):
+    logged_in(learner)
+
+    response = client.put("/api/v1/attempts/1/answers", json={"answers": []})
+
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "csrf_failed"

@@ -26,13 +26,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count
         )
 
+    from training import security
+
+    # First of all request hooks: nothing may read a body before its limit is set.
+    security.init_body_limits(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
     _connect_signals()
 
-    from training import authz, errors, i18n, security, timing
+    from training import authz, errors, i18n, logs, timing
 
+    logs.init_app(app)
     errors.register_error_handlers(app)
     authz.init_app(app)
     security.init_app(app)
@@ -49,6 +54,7 @@ def _init_extensions(app: Flask) -> None:
     )
     from training.accounts import authentication
     from training.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from training.openapi import BodyLimitPlugin
 
     db.init_app(app)
     database_events.init_app(app)
@@ -58,7 +64,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector)
     limiter.init_app(app)
-    api.init_app(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api.init_app(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [BodyLimitPlugin()]})
     if not app.config["REDIS_URL"] and app.config["TRAINING_ENV"] == "production":
         app.logger.warning(
             "REDIS_URL is not set: rate limits are counted per worker process, not shared"

@@ -82,6 +82,22 @@ def database_url(environ: Mapping[str, str], instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'aula_consular.sqlite3'}"
 
 
+def _refuse_unsafe_production(
+    environ: Mapping[str, str], secret_key: str, ratelimit_enabled: bool
+) -> None:
+    """Settings that are fine for a laptop and never for production stop the start."""
+    if not ratelimit_enabled:
+        raise ConfigurationError(
+            "RATELIMIT_ENABLED must not be false when TRAINING_ENV=production: the sign-in, "
+            "password-reset and verification limits are what stop guessing and flooding."
+        )
+    if environ.get("KEY_ENCRYPTION_SECRET", "").strip() == secret_key:
+        raise ConfigurationError(
+            "KEY_ENCRYPTION_SECRET must differ from SECRET_KEY when TRAINING_ENV=production: "
+            "a leaked or rotated SECRET_KEY must not expose or lose the signing keys."
+        )
+
+
 def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
     """Build the Flask configuration from ``environ``."""
     env = environ.get("TRAINING_ENV", "development").strip() or "development"
@@ -114,6 +130,9 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         engine_options["connect_args"] = {"connect_timeout": 5}
 
     key_secret = environ.get("KEY_ENCRYPTION_SECRET", "").strip() or secret_key
+    ratelimit_enabled = _flag(environ.get("RATELIMIT_ENABLED"), True)
+    if production:
+        _refuse_unsafe_production(environ, secret_key, ratelimit_enabled)
 
     return {
         "TRAINING_ENV": env,
@@ -168,7 +187,7 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "aula",
-        "RATELIMIT_ENABLED": _flag(environ.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_ENABLED": ratelimit_enabled,
         # Mail: SMTP when MAIL_SERVER is set, otherwise the outbox table.
         "MAIL_SERVER": environ.get("MAIL_SERVER", "").strip() or None,
         "MAIL_PORT": _number(environ, "MAIL_PORT", 587, minimum=1, maximum=65535),

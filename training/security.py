@@ -6,6 +6,7 @@ import json
 
 from flask import Flask, g, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from training.errors import Invalid
@@ -85,6 +86,11 @@ def _reject_unusable_json() -> None:
 
 
 def _limit_api_bodies() -> None:
+    """Set the API's body limit before anything (CSRF check, authentication, view) reads
+    the body, and refuse a declared length over it at once (413) without reading it.
+
+    A body sent without a length (chunked) is cut off by Werkzeug at the same limit.
+    """
     if request.path.startswith("/api/"):
         from flask import current_app
 
@@ -92,7 +98,22 @@ def _limit_api_bodies() -> None:
         # (``body_limit_setting``, e.g. training.links.api); every other body stays small.
         view = current_app.view_functions.get(request.endpoint or "")
         setting = getattr(getattr(view, "view_class", None), "body_limit_setting", None)
-        request.max_content_length = current_app.config[setting or "API_MAX_BODY_BYTES"]
+        limit = current_app.config[setting or "API_MAX_BODY_BYTES"]
+        request.max_content_length = limit
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge()
+
+
+def init_body_limits(app: Flask) -> None:
+    """Register the body limit as the application's first ``before_request`` function.
+
+    Called before any extension registers its own hooks: the CSRF check for
+    session-authenticated API calls reads the form, and a stream opened without the
+    limit would stay unlimited for the rest of the request.
+    """
+    functions = app.before_request_funcs.setdefault(None, [])
+    if _limit_api_bodies not in functions:
+        functions.insert(0, _limit_api_bodies)
 
 
 def _commit_token_touch(response: Response) -> Response:
@@ -102,7 +123,7 @@ def _commit_token_touch(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_limit_api_bodies)
+    init_body_limits(app)
     app.before_request(_reject_nul_characters)
     app.before_request(_reject_unusable_json)
     app.after_request(_commit_token_touch)

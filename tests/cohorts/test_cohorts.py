@@ -242,3 +242,46 @@ def test_members_from_a_file_of_e_mails(
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert counts()[1] == added
+
+
+def test_adding_members_by_id_looks_them_up_in_one_query(
+    coordinator_api: Any, make_user: Any
+) -> None:
+    from sqlalchemy import event
+
+    cohort = new_cohort(coordinator_api)
+
+    def statements_adding(count: int) -> int:
+        ids = [make_user(roles=["learner"], ministry="GT").id for _ in range(count)]
+        executed: list[str] = []
+
+        def on_statement(*args: Any) -> None:
+            executed.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", on_statement)
+        try:
+            response = coordinator_api(
+                "POST", f"/api/v1/cohorts/{cohort['id']}/members", json={"user_ids": ids}
+            )
+        finally:
+            event.remove(db.engine, "before_cursor_execute", on_statement)
+        assert response.status_code == 200, response.get_json()
+        return len(executed)
+
+    assert statements_adding(30) == statements_adding(2)
+    assert db.session.scalar(db.select(db.func.count()).select_from(CohortMember)) == 32
+
+
+def test_one_unknown_or_foreign_id_refuses_the_whole_list(
+    coordinator_api: Any, make_user: Any
+) -> None:
+    cohort = new_cohort(coordinator_api)
+    mine = make_user(roles=["learner"], ministry="GT")
+    foreign = make_user(roles=["learner"], ministry="MX")
+    before = counts()
+    for ids in ([mine.id, foreign.id], [mine.id, 999_999], [mine.id, 2**70]):
+        response = coordinator_api(
+            "POST", f"/api/v1/cohorts/{cohort['id']}/members", json={"user_ids": ids}
+        )
+        assert response.status_code == 404, ids
+    assert counts() == before

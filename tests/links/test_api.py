@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -428,3 +429,98 @@ def test_launches_and_verified_completions_are_xapi_statements(
     target = f"/go/{global_course.id}"
     assert [verb for verb, url in verbs if url.endswith(target)] == ["launched", "completed"]
     assert statements[0]["object"]["definition"]["type"].endswith("/activities/link")
+
+
+def test_nobody_reviews_their_own_completion_and_the_refusal_is_audited(
+    client: Any, api_token: Any, gt_coordinator: Any, global_course: Any
+) -> None:
+    from tests.helpers import audit_events
+
+    own, _new = services.report_completion(gt_coordinator, global_course.id)
+    db.session.commit()
+
+    response = client.post(
+        f"/api/v1/external-completions/{own.id}/review",
+        headers=api_token(gt_coordinator),
+        json={"decision": "verified"},
+    )
+
+    assert response.status_code == 403
+    assert response.get_json()["message"] == "No puede revisar su propia finalización."
+    fresh()
+    assert db.session.get(ExternalCompletion, own.id).status == "reported"
+    [event] = audit_events("external_completion.own_review_refused")
+    assert (event.actor_id, event.target_type, event.target_id) == (
+        gt_coordinator.id,
+        "ExternalCompletion",
+        str(own.id),
+    )
+    assert event.details["decision"] == "verified"
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "field"),
+    [
+        ({"json": []}, "body"),
+        ({"data": b"[]", "content_type": "application/json"}, "body"),
+        ({"data": {"note": "hecho"}, "content_type": "application/x-www-form-urlencoded"}, "body"),
+        (multipart({"note": "hecho", "is_admin": "1"}), "is_admin"),
+        (multipart({"file": (io.BytesIO(PDF), "c.pdf")}), "file"),
+        (multipart({"evidence": "not a file"}), "evidence"),
+        (multipart({"note": (io.BytesIO(b"text"), "note.txt")}), "note"),
+    ],
+    ids=[
+        "json-list",
+        "raw-json",
+        "urlencoded",
+        "unknown-part",
+        "unknown-file",
+        "text-as-file",
+        "file-as-text",
+    ],
+)
+def test_a_completion_body_must_be_the_declared_multipart_parts(
+    client: Any,
+    api_token: Any,
+    learner: Any,
+    global_course: Any,
+    evidence_folder: Any,
+    request_kwargs: Any,
+    field: str,
+) -> None:
+    headers = api_token(learner)
+    before = row_counts()
+
+    response = client.post(
+        f"/api/v1/external-courses/{global_course.id}/completion",
+        headers=headers,
+        **request_kwargs,
+    )
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    body = response.get_json()
+    assert body["code"] == "validation_failed"
+    assert field in body["details"]["fields"], body
+    assert row_counts() == before
+    assert stored_files(evidence_folder) == []
+
+
+def test_the_completion_import_refuses_unknown_parts_and_a_missing_file(
+    client: Any, api_token: Any, gt_coordinator: Any, global_course: Any
+) -> None:
+    path = f"/api/v1/external-courses/{global_course.id}/completion-imports"
+    headers = api_token(gt_coordinator)
+    before = row_counts()
+
+    unknown = client.post(
+        path,
+        headers=headers,
+        **multipart({"file": (io.BytesIO(b"email\n"), "l.csv"), "verify": "all"}),
+    )
+    missing = client.post(path, headers=headers, **multipart({"note": "x"}))
+    empty = client.post(path, headers=headers, **multipart({}))
+
+    assert unknown.status_code == 422 and "verify" in unknown.get_json()["details"]["fields"]
+    assert missing.status_code == 422 and "note" in missing.get_json()["details"]["fields"]
+    assert empty.status_code == 422 and "file" in empty.get_json()["details"]["fields"]
+    assert row_counts() == before

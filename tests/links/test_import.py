@@ -14,13 +14,13 @@ from tests.links.conftest import multipart
 from training.csvfiles import CsvProblem
 from training.errors import Invalid, NotFound, ValidationFailed
 from training.extensions import db
-from training.links import services
+from training.links import completion_import, services
 from training.links.models import ExternalCompletion
 
 
 def run(actor: Any, course: Any, text: str | bytes, encoding: str = "utf-8") -> Any:
     data = text.encode(encoding) if isinstance(text, str) else text
-    report = services.import_completions(actor, course.id, io.BytesIO(data))
+    report = completion_import.import_completions(actor, course.id, io.BytesIO(data))
     db.session.commit()
     return report
 
@@ -98,6 +98,7 @@ def test_every_row_gets_a_result(gt_coordinator: Any, global_course: Any, staff:
     assert report.counts == {
         "verified": 2,
         "already_verified": 0,
+        "own_pending": 0,
         "not_found": 2,
         "invalid": 2,
         "duplicate": 1,
@@ -163,7 +164,7 @@ def test_unreadable_lists_are_refused_whole(
 
 
 def test_too_large_a_list_is_refused(gt_coordinator: Any, global_course: Any) -> None:
-    data = b"email\n" + b"persona@minex.gob.gt\n" * (services.IMPORT_MAX_BYTES // 20)
+    data = b"email\n" + b"persona@minex.gob.gt\n" * (completion_import.IMPORT_MAX_BYTES // 20)
 
     with pytest.raises(CsvProblem) as caught:
         run(gt_coordinator, global_course, data)
@@ -215,3 +216,119 @@ def test_the_import_api(
     assert response.status_code == 200
     assert body["counts"]["verified"] == 1 and body["counts"]["not_found"] == 1
     assert [row["result"] for row in body["rows"]] == ["verified", "not_found"]
+
+
+def test_the_importer_does_not_verify_their_own_completion(
+    client: Any,
+    api_token: Any,
+    make_user: Any,
+    gt_coordinator: Any,
+    global_course: Any,
+    staff: Any,
+) -> None:
+    text = f"email\n{gt_coordinator.email}\nana.perez@minex.gob.gt\n"
+
+    response = client.post(
+        f"/api/v1/external-courses/{global_course.id}/completion-imports",
+        headers=api_token(gt_coordinator),
+        **multipart({"file": (io.BytesIO(text.encode()), "list.csv")}),
+    )
+
+    body = response.get_json()
+    assert response.status_code == 200, body
+    assert [row["result"] for row in body["rows"]] == ["own_pending", "verified"]
+    assert body["counts"]["own_pending"] == 1 and body["counts"]["verified"] == 1
+    fresh()
+    own = db.session.scalars(
+        db.select(ExternalCompletion).where(ExternalCompletion.user_id == gt_coordinator.id)
+    ).one()
+    assert (own.status, own.reviewed_by_id, own.source) == ("reported", None, "imported")
+    assert body["rows"][0]["completion_id"] == own.id
+    [event] = audit_events("external_completion.own_left_pending")
+    assert (event.actor_id, event.target_id) == (gt_coordinator.id, str(own.id))
+    # Another coordinator of the ministry verifies it.
+    colleague = make_user(roles=["coordinator"], ministry="GT")
+    services.review(colleague, own.id, "verified")
+    db.session.commit()
+    fresh()
+    assert db.session.get(ExternalCompletion, own.id).reviewed_by_id == colleague.id
+
+
+def test_importing_a_reported_own_completion_leaves_it_for_review(
+    gt_coordinator: Any, global_course: Any
+) -> None:
+    services.report_completion(gt_coordinator, global_course.id)
+    db.session.commit()
+
+    report = run(gt_coordinator, global_course, f"email\n{gt_coordinator.email}\n")
+
+    assert by_email(report) == {gt_coordinator.email: "own_pending"}
+    fresh()
+    completion = db.session.scalars(db.select(ExternalCompletion)).one()
+    assert (completion.status, completion.reviewed_by_id) == ("reported", None)
+
+
+def test_the_import_page_reports_the_importers_own_row(
+    client: Any, logged_in: Any, gt_coordinator: Any, global_course: Any
+) -> None:
+    logged_in(gt_coordinator)
+    path = f"/coordination/external-courses/{global_course.id}/import"
+    token = csrf_token(client, path)
+    data = {
+        "csrf_token": token,
+        "file": (io.BytesIO(f"email\n{gt_coordinator.email}\n".encode()), "list.csv"),
+    }
+
+    page = client.post(path, data=data, content_type="multipart/form-data")
+
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "pendiente de revisión por otra coordinación: 1" in text
+    assert "Verificadas ahora: 0" in text
+
+
+def test_the_import_writes_in_batches_not_row_by_row(
+    app: Any, make_user: Any, gt_coordinator: Any, global_course: Any
+) -> None:
+    """Forty matched rows are written in one flush; on PostgreSQL (which inserts many rows
+    in one statement) the number of statements does not grow with the rows either."""
+    from sqlalchemy import event
+
+    from tests.conftest import backend
+
+    def measure(count: int, prefix: str) -> tuple[int, int]:
+        people = [
+            make_user(roles=["learner"], ministry="GT", email=f"{prefix}{n}@minex.gob.gt")
+            for n in range(count)
+        ]
+        text = "email\n" + "".join(f"{person.email}\n" for person in people)
+        statements: list[str] = []
+        flushes: list[int] = []
+
+        def on_statement(*args: Any) -> None:
+            statements.append(args[2])
+
+        def on_flush(session: Any, context: Any) -> None:
+            if session.new or session.dirty:
+                flushes.append(len(session.new) + len(session.dirty))
+
+        session = db.session()
+        event.listen(db.engine, "before_cursor_execute", on_statement)
+        event.listen(session, "after_flush", on_flush)
+        try:
+            report = completion_import.import_completions(
+                gt_coordinator, global_course.id, io.BytesIO(text.encode())
+            )
+        finally:
+            event.remove(db.engine, "before_cursor_execute", on_statement)
+            event.remove(session, "after_flush", on_flush)
+        db.session.commit()
+        assert report.counts["verified"] == count
+        return len(flushes), len(statements)
+
+    few_flushes, few_statements = measure(3, "pocos")
+    many_flushes, many_statements = measure(40, "muchos")
+
+    assert many_flushes == few_flushes <= 3
+    if backend() == "postgresql":
+        assert many_statements == few_statements

@@ -690,3 +690,26 @@ def test_the_pages_in_english_and_french(
     assert f"<h1>{learner_heading}</h1>" in listing
     assert f"<h1>{registry_heading}</h1>" in registry
     assert broken in registry
+
+
+def test_the_review_page_refuses_ones_own_completion_and_audits_it(
+    client: Any, logged_in: Any, gt_coordinator: Any, global_course: Any
+) -> None:
+    from tests.helpers import audit_events
+
+    own, _new = services.report_completion(gt_coordinator, global_course.id)
+    db.session.commit()
+    logged_in(gt_coordinator)
+
+    response = post_form(
+        client,
+        f"/coordination/external-completions/{own.id}/review",
+        {"decision": "verified"},
+        token_from="/coordination/external-completions",
+    )
+
+    assert response.status_code == 302
+    page = client.get("/coordination/external-completions").get_data(as_text=True)
+    assert "No puede revisar su propia finalizaci" in str(flashes(page))
+    assert completions()[0].status == "reported"
+    assert len(audit_events("external_completion.own_review_refused")) == 1

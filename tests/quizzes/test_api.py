@@ -373,3 +373,96 @@ def test_a_coordinator_grants_another_attempt_after_they_ran_out(
     assert response.status_code == 201
     assert learner_api("POST", "/api/v1/modules/alfa/attempts").status_code == 201
     assert learner_api("GET", "/api/v1/modules/alfa").get_json()["quiz"]["attempts_left"] == 0
+
+
+def test_a_save_racing_a_submission_cannot_rewrite_the_graded_answers(
+    app: Any, learner: Any, api_token: Any, synced_content: Any, monkeypatch: Any
+) -> None:
+    """The save has read the attempt (in progress) when the submission grades and commits;
+    only then does the save go on. It must not overwrite what was graded."""
+    from training.quizzes import services
+
+    headers = api_token(learner)
+    attempt = app.test_client().post("/api/v1/modules/alfa/attempts", headers=headers).get_json()
+    good = correct_answers(attempt, app)
+    bad = wrong_answers(attempt, app)
+    save_loaded = threading.Event()
+    submitted = threading.Event()
+    real_close = services.close_if_expired
+
+    def close_then_wait(row: Any) -> bool:
+        closed = real_close(row)
+        if threading.current_thread().name == "save":
+            save_loaded.set()
+            submitted.wait(timeout=30)
+        return closed
+
+    monkeypatch.setattr(services, "close_if_expired", close_then_wait)
+    responses: dict[str, Any] = {}
+
+    def save() -> None:
+        responses["save"] = app.test_client().put(
+            f"/api/v1/attempts/{attempt['id']}/answers", headers=headers, json={"answers": bad}
+        )
+
+    def submit() -> None:
+        assert save_loaded.wait(timeout=30)
+        try:
+            responses["submit"] = app.test_client().post(
+                f"/api/v1/attempts/{attempt['id']}/submission",
+                headers=headers,
+                json={"answers": good},
+            )
+        finally:
+            submitted.set()
+
+    threads = [threading.Thread(target=save, name="save"), threading.Thread(target=submit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert responses["submit"].status_code == 200
+    assert responses["submit"].get_json()["score"] == 100
+    assert responses["save"].status_code == 409
+    db.session.expire_all()
+    stored = db.session.scalars(
+        db.select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt["id"])
+    ).all()
+    assert len(stored) == 3
+    assert all(answer.correct for answer in stored)
+    graded = {(a["question"], tuple(sorted(a["choices"]))) for a in good}
+    result = app.test_client().get(f"/api/v1/attempts/{attempt['id']}", headers=headers)
+    assert result.get_json()["score"] == 100
+    from training.catalog.models import Choice, Question
+
+    kept = set()
+    for answer in stored:
+        question = db.session.get(Question, answer.question_id)
+        keys = db.session.scalars(
+            db.select(Choice.key).where(Choice.id.in_(answer.choice_ids))
+        ).all()
+        kept.add((question.key, tuple(sorted(keys))))
+    assert kept == graded
+
+
+def test_nobody_grants_themselves_extra_attempts_and_the_refusal_is_audited(
+    app: Any, make_user: Any, api_token: Any, synced_content: Any
+) -> None:
+    from tests.helpers import audit_events
+    from training.quizzes.models import AttemptGrant
+
+    coordinator = make_user(roles=["coordinator", "learner"])
+    response = app.test_client().post(
+        f"/api/v1/staff/{coordinator.id}/attempt-grants",
+        headers=api_token(coordinator),
+        json={"module": "alfa", "reason": "Quiero otro intento"},
+    )
+
+    assert response.status_code == 403
+    assert "concederse intentos a sí mismo" in response.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.scalar(db.select(func.count(AttemptGrant.id))) == 0
+    [event] = audit_events("quiz.own_attempt_grant_refused")
+    assert (event.actor_id, event.target_id) == (coordinator.id, str(coordinator.id))
+    assert event.details == {"module": "alfa"}

@@ -65,3 +65,23 @@ def test_openapi_document_describes_the_api(client):
     assert set(schemas["Error"]["properties"]) == {"code", "message", "details"}
     # The password is write-only: it is never in a response schema.
     assert "password" not in schemas.get("Token", {}).get("properties", {})
+
+
+def test_every_operation_with_a_body_documents_the_413_of_the_body_limit(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+
+    with_body = [
+        (path, method, operation)
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
+    assert len(with_body) >= 10
+    missing = [(path, method) for path, method, op in with_body if "413" not in op["responses"]]
+    assert missing == []
+    answers = spec["paths"]["/api/v1/auth/tokens"]["post"]["responses"]
+    assert answers["413"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    # Operations without a body do not claim it.
+    assert "413" not in spec["paths"]["/api/v1/me"]["get"]["responses"]

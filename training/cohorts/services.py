@@ -17,7 +17,7 @@ from training.accounts.models import Role, User, UserRole
 from training.audit import services as audit
 from training.catalog.models import Program
 from training.cohorts.models import Cohort, CohortMember
-from training.database import utcnow
+from training.database import parse_id, utcnow
 from training.errors import Conflict, NotFound, ValidationFailed
 from training.extensions import db
 from training.progress.models import ProgramCompletion
@@ -207,8 +207,7 @@ def add_members(
     authz.check_ministry(user, cohort.ministry_id)
     statement = select(User.id).where(User.ministry_id == cohort.ministry_id)
     if user_ids is not None:
-        keys = [authz.get_scoped(User, value, user).id for value in user_ids]
-        statement = statement.where(User.id.in_(keys))
+        statement = statement.where(User.id.in_(_reachable_ids(user, user_ids)))
     elif post_id not in (None, ""):
         from training.ministries.models import Post
 
@@ -231,6 +230,21 @@ def add_members(
     if new:
         audit.record("cohort.members_added", actor=user, target=cohort, details={"count": len(new)})
     return len(new)
+
+
+def _reachable_ids(user: User, values: list[Any]) -> list[int]:
+    """The users ``values`` names, all looked up in one query; one that is not an id,
+    does not exist or is out of the actor's reach makes the whole list a 404."""
+    parsed = {parse_id(value) for value in values}
+    keys = {key for key in parsed if key is not None}
+    if len(keys) != len(parsed):
+        raise NotFound()
+    found = set(
+        db.session.scalars(authz.scoped(select(User.id).where(User.id.in_(keys)), User, user))
+    )
+    if found != keys:
+        raise NotFound()
+    return sorted(found)
 
 
 def add_members_by_email(actor: Any, cohort: Cohort, emails: list[str]) -> tuple[int, list[str]]:

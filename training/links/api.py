@@ -7,18 +7,24 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, send_file, url_for
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
 from webargs.flaskparser import FlaskParser
-from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from training import authz
 from training.catalog.models import Module, in_language
+from training.errors import ValidationFailed
 from training.extensions import db
 from training.i18n import current_language
-from training.links import schemas, services
+from training.links import completion_import, schemas, services
 from training.links.models import ExternalCompletion, ExternalLinkCheck
 from training.ministries import services as ministries
 from training.schemas import envelope
+
+# A session-authenticated call may send its CSRF token as a form part.
+CSRF_FIELD = "csrf_token"
 
 
 class MultipartParser(FlaskParser):
@@ -32,7 +38,34 @@ class MultipartParser(FlaskParser):
     }
 
     def load_form_and_files(self, req: Any, schema: ma.Schema) -> Any:
-        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+        """The parts of a multipart body, which must be the schema's fields: files where
+        it takes a file, text elsewhere; any other body or part is a 422 naming it."""
+        if req.mimetype != "multipart/form-data":
+            raise ValidationFailed(
+                _("Envíe los datos como multipart/form-data."),
+                details={"fields": {"body": [_("Se espera multipart/form-data.")]}},
+            )
+        problems: dict[str, list[str]] = {}
+        for name in req.files:
+            field = schema.fields.get(name)
+            if field is None:
+                problems[name[:60]] = [_("Esta parte no forma parte de la solicitud.")]
+            elif not isinstance(field, Upload):
+                problems[name] = [_("Debe ser un campo de texto, no un archivo.")]
+        for name in req.form:
+            field = schema.fields.get(name)
+            if name == CSRF_FIELD:
+                continue
+            if field is None:
+                problems[name[:60]] = [_("Esta parte no forma parte de la solicitud.")]
+            elif isinstance(field, Upload):
+                problems[name] = [_("Debe ser un archivo.")]
+        if problems:
+            raise ValidationFailed(details={"fields": problems})
+        form = MultiDict(
+            (name, value) for name, value in req.form.items(multi=True) if name != CSRF_FIELD
+        )
+        return self._makeproxy(CombinedMultiDict([req.files, form]), schema)
 
 
 class LinksBlueprint(Blueprint):
@@ -405,12 +438,12 @@ class CompletionImport(MethodView):
     def post(self, data: dict[str, Any], course_id: str) -> dict[str, Any]:
         """Import the provider's completion list (CSV): rows whose e-mail belongs to a
         learner of your ministry become verified completions; every row is reported."""
-        report = services.import_completions(authz.actor(), course_id, data["file"].stream)
+        report = completion_import.import_completions(authz.actor(), course_id, data["file"].stream)
         db.session.commit()
         return import_data(report)
 
 
-def import_data(report: services.ImportReport) -> dict[str, Any]:
+def import_data(report: completion_import.ImportReport) -> dict[str, Any]:
     return {
         "course_id": report.course.id,
         "counts": report.counts,

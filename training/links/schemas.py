@@ -232,7 +232,16 @@ class ExternalImportRowSchema(Schema):
     line = fields.Integer()
     email = fields.String()
     result = fields.String(
-        metadata={"enum": ["verified", "already_verified", "not_found", "invalid", "duplicate"]}
+        metadata={
+            "enum": [
+                "verified",
+                "already_verified",
+                "own_pending",
+                "not_found",
+                "invalid",
+                "duplicate",
+            ]
+        }
     )
     completion_id = fields.Integer(allow_none=True)
 

@@ -12,8 +12,8 @@ Rules (every function takes the acting user explicitly and flushes; the edge com
 * Evidence is checked by content (PDF, PNG, JPEG), limited in size, stored under
   ``EVIDENCE_PATH/<ministry id>/<random name>`` and shown only to the learner and to the
   coordinators of the learner's ministry. Nothing is written before every check passed.
-* Imported completion lists match users by e-mail within the importer's ministry; users
-  of other ministries are reported as not found.
+* Imported completion lists (training.links.completion_import) match users by e-mail
+  within the importer's ministry; users of other ministries are reported as not found.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -34,8 +34,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.urls import iri_to_uri
 
-from training import authz, csvfiles
+from training import authz
 from training.accounts.models import Role, User, UserRole
+from training.audit import refusals
 from training.audit import services as audit
 from training.catalog.models import Module, ModuleVersion, Program
 from training.config import LANGUAGES
@@ -44,7 +45,6 @@ from training.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from training.extensions import db
 from training.links import checker, evidence
 from training.links.models import (
-    IMPORTED,
     REJECTED,
     REPORTED,
     SELF_REPORTED,
@@ -692,7 +692,13 @@ def review(actor: Any, completion_id: Any, decision: str, note: Any = None) -> E
     if decision not in (VERIFIED, REJECTED):
         raise _field_error("decision", _("Elija verificar o rechazar."))
     if completion.user_id == user.id:
-        raise Forbidden(_("No puede revisar su propia finalización."))
+        refusals.refuse(
+            "external_completion.own_review_refused",
+            _("No puede revisar su propia finalización."),
+            actor=user,
+            target=completion,
+            details={"course_id": completion.course_id, "decision": decision},
+        )
     if completion.status != REPORTED:
         raise Conflict(_("Esta finalización ya fue revisada."))
     reason = _clean_note(note, 500)
@@ -764,197 +770,6 @@ def evidence_file(actor: Any, completion_id: Any) -> EvidenceFile:
         completion.evidence_type,
         f"comprobante-{completion.id}.{evidence.EXTENSIONS[completion.evidence_type]}",
     )
-
-
-# --- Importing the provider's completion list -------------------------------------------
-
-IMPORT_MAX_BYTES = 2 * 1024 * 1024
-IMPORT_MAX_ROWS = 20000
-EMAIL_COLUMNS = {
-    "email",
-    "e-mail",
-    "e mail",
-    "mail",
-    "email address",
-    "correo",
-    "correo electronico",
-    "correo-e",
-    "courriel",
-    "adresse electronique",
-}
-DATE_COLUMNS = {
-    "completion date",
-    "completed",
-    "completed on",
-    "completed_on",
-    "date",
-    "date completed",
-    "fecha",
-    "fecha de finalizacion",
-    "fecha de conclusion",
-    "date d'achevement",
-}
-
-MATCHED = "verified"
-ALREADY = "already_verified"
-NOT_FOUND = "not_found"
-INVALID_ROW = "invalid"
-DUPLICATE = "duplicate"
-
-
-@dataclass
-class ImportRow:
-    line: int
-    email: str
-    result: str
-    completion_id: int | None = None
-
-
-@dataclass
-class ImportReport:
-    course: ExternalCourse
-    rows: list[ImportRow] = field(default_factory=list)
-
-    def count(self, result: str) -> int:
-        return sum(1 for row in self.rows if row.result == result)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {
-            result: self.count(result)
-            for result in (MATCHED, ALREADY, NOT_FOUND, INVALID_ROW, DUPLICATE)
-        }
-
-
-def _header_key(name: str) -> str:
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    return " ".join(plain.strip().lower().replace("_", " ").split())
-
-
-def _parse_day(value: str) -> date | None:
-    value = value.strip()
-    if not value:
-        return None
-    for parse in (
-        lambda v: date.fromisoformat(v[:10]),
-        lambda v: datetime.strptime(v, "%d/%m/%Y").date(),
-    ):
-        try:
-            day = parse(value)
-        except ValueError:
-            continue
-        if EARLIEST <= day <= utcnow().date():
-            return day
-    return None
-
-
-def _read_csv(stream: IO[bytes] | None) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    data = csvfiles.read_upload(stream, IMPORT_MAX_BYTES)
-    table = csvfiles.read(data, max_bytes=IMPORT_MAX_BYTES, max_rows=IMPORT_MAX_ROWS)
-    header = [_header_key(value) for value in table.header]
-    return header, [(line, dict(zip(header, values, strict=False))) for line, values in table.rows]
-
-
-def import_completions(actor: Any, course_id: Any, stream: IO[bytes] | None) -> ImportReport:
-    """Mark as verified the completions listed in the provider's CSV (UTF-8, with or
-    without BOM; comma, semicolon or tab separated; a header row with an e-mail column
-    and optionally a completion date). Rows are matched by e-mail among the users of
-    the importer's ministry (administrators: every ministry); every row is reported."""
-    from training.accounts.services import normalize_email
-
-    user = authz.require(actor, authz.Permission.manage_external_courses)
-    course = _visible_course(user, course_id, active_only=False)
-    header, rows = _read_csv(stream)
-    email_column = next((name for name in header if name in EMAIL_COLUMNS), None)
-    if email_column is None:
-        raise ValidationFailed(
-            _("El archivo no tiene una columna de correo electrónico (email)."),
-            details={"fields": {"file": [_("Falta la columna email.")]}},
-        )
-    date_column = next((name for name in header if name in DATE_COLUMNS), None)
-
-    report = ImportReport(course)
-    parsed: list[tuple[ImportRow, str | None, date | None]] = []
-    seen: set[str] = set()
-    for line, values in rows:
-        raw_email = (values.get(email_column) or "").strip()
-        row = ImportRow(line, raw_email[:254], INVALID_ROW)
-        try:
-            email = normalize_email(raw_email)
-        except ValidationFailed:
-            parsed.append((row, None, None))
-            continue
-        row.email = email
-        if email in seen:
-            row.result = DUPLICATE
-            parsed.append((row, None, None))
-            continue
-        seen.add(email)
-        day = _parse_day(values.get(date_column) or "") if date_column else None
-        parsed.append((row, email, day))
-
-    emails = [address for _row, address, _day in parsed if address]
-    users: dict[str, User] = {}
-    for chunk in _chunks(emails, 500):
-        statement = authz.scoped(select(User).where(User.email.in_(chunk)), User, user)
-        users.update({found.email: found for found in db.session.scalars(statement)})
-    existing: dict[int, ExternalCompletion] = {}
-    user_ids = [found.id for found in users.values()]
-    for chunk_ids in _chunks(user_ids, 500):
-        existing.update(
-            {
-                completion.user_id: completion
-                for completion in db.session.scalars(
-                    select(ExternalCompletion).where(
-                        ExternalCompletion.course_id == course.id,
-                        ExternalCompletion.user_id.in_(chunk_ids),
-                    )
-                )
-            }
-        )
-
-    now = utcnow()
-    for row, address, day in parsed:
-        report.rows.append(row)
-        if address is None:
-            continue
-        learner = users.get(address)
-        if learner is None:
-            row.result = NOT_FOUND
-            continue
-        completion = existing.get(learner.id)
-        if completion is not None and completion.status == VERIFIED:
-            row.result = ALREADY
-            row.completion_id = completion.id
-            continue
-        if completion is None:
-            completion = ExternalCompletion(
-                course_id=course.id,
-                user_id=learner.id,
-                ministry_id=learner.ministry_id,
-                source=IMPORTED,
-                reported_at=now,
-            )
-            db.session.add(completion)
-            completion.course = course
-        completion.status = VERIFIED
-        completion.completed_on = day or completion.completed_on
-        completion.reviewed_by_id = user.id
-        completion.reviewed_at = now
-        completion.review_note = None
-        db.session.flush()
-        _record_completed(completion)
-        row.result = MATCHED
-        row.completion_id = completion.id
-    db.session.flush()
-    audit.record(
-        "external_completion.imported",
-        actor=user,
-        target=course,
-        ministry_id=course.ministry_id or user.ministry_id,
-        details={"rows": len(report.rows), **report.counts},
-    )
-    return report
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from training import authz
 from training.errors import DomainError, ValidationFailed
 from training.extensions import db
-from training.links import services
+from training.links import completion_import, services
 from training.links.api import evidence_response
 from training.links.models import REJECTED, REPORTED, VERIFIED
 from training.ministries import services as ministries
@@ -221,7 +221,7 @@ def import_completions(course_id: str) -> ResponseReturnValue:
         return _private(Response(render_template("links/import.html", view=view, report=None)))
     upload = request.files.get("file")
     try:
-        report = services.import_completions(
+        report = completion_import.import_completions(
             user, course_id, upload.stream if upload is not None and upload.filename else None
         )
     except DomainError as error:

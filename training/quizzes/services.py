@@ -212,10 +212,26 @@ def _selected_ids(attempt: Attempt, answers: list[Answer]) -> dict[int, list[int
     return selected
 
 
+def _locked(attempt: Attempt) -> Attempt:
+    """``attempt`` re-read under a row lock, with its answers as now committed.
+
+    Saving and grading both take this lock first: a save that arrives while the attempt
+    is being graded waits, then sees it graded and is refused, so it cannot rewrite the
+    answers that were graded.
+    """
+    db.session.execute(select(Attempt.id).where(Attempt.id == attempt.id).with_for_update())
+    return db.session.scalars(
+        select(Attempt)
+        .where(Attempt.id == attempt.id)
+        .options(*ATTEMPT_LOADING)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def save_answers(actor: Any, attempt_id: Any, answers: list[Answer]) -> Attempt:
     """Keep the learner's answers so far without grading (for time-limited attempts and
     for coming back later)."""
-    attempt = get(actor, attempt_id)
+    attempt = _locked(get(actor, attempt_id))
     if attempt.status == EXPIRED:
         raise AttemptExpired(_("El tiempo del intento terminó."))
     if attempt.status != IN_PROGRESS:
@@ -253,6 +269,11 @@ def submit(actor: Any, attempt_id: Any, answers: list[Answer]) -> Attempt:
             _("La entrega no tiene respuestas."),
             details={"fields": {"answers": [_("Responda al menos una pregunta.")]}},
         )
+    attempt = _locked(attempt)
+    if attempt.status == EXPIRED:
+        raise AttemptExpired(_("El tiempo del intento terminó."))
+    if attempt.status != IN_PROGRESS:
+        return attempt  # graded meanwhile by a concurrent request: its stored result
     selected = _selected_ids(attempt, answers)
     _grade_and_close(attempt, selected, SUBMITTED)
     return attempt
@@ -298,12 +319,21 @@ def _grade_and_close(attempt: Attempt, selected: dict[int, list[int]], status: s
 def grant_attempt(actor: Any, learner_id: Any, slug: str, reason: Any, extra: int = 1) -> Any:
     """A coordinator gives a learner of their ministry ``extra`` more attempts at a module
     (after the allowed ones ran out). Audited with the reason."""
+    from training.audit import refusals
     from training.audit import services as audit
     from training.catalog.models import Module
     from training.quizzes.models import AttemptGrant
 
     coordinator = authz.require(actor, authz.Permission.manage_staff)
     learner = authz.get_scoped(User, learner_id, coordinator)
+    if learner.id == coordinator.id:
+        refusals.refuse(
+            "quiz.own_attempt_grant_refused",
+            _("Nadie puede concederse intentos a sí mismo; pídalo a otra coordinación."),
+            actor=coordinator,
+            target=learner,
+            details={"module": str(slug)[:60]},
+        )
     module = db.session.scalars(select(Module).where(Module.slug == str(slug)[:60])).first()
     if module is None:
         raise NotFound(_("No existe ese módulo."))
