@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 os.environ["TRAINING_ENV"] = "testing"
 
@@ -130,6 +131,49 @@ def app(database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# --- Counting queries -------------------------------------------------------------------
+
+WRITES = frozenset({"INSERT", "UPDATE", "DELETE"})
+
+Recorder = Callable[..., AbstractContextManager[list[str]]]
+
+
+@pytest.fixture
+def queries(app: Flask) -> Recorder:
+    """``with queries() as statements:`` records every SQL statement sent to the database
+    inside the block (``queries(WRITES)``: only those whose first word is one of these)."""
+
+    @contextmanager
+    def record(kinds: frozenset[str] | None = None) -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def listen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if kinds is None or statement.lstrip().split(" ", 1)[0].upper() in kinds:
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+
+    return record
+
+
+@pytest.fixture
+def count_queries(queries: Recorder) -> Callable[[FlaskClient, str], int]:
+    """The number of SQL statements a GET of ``path`` runs (the response must be a 200;
+    a streamed body is read in full)."""
+
+    def measure(client: FlaskClient, path: str) -> int:
+        with queries() as statements:
+            response = client.get(path)
+        assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
+        return len(statements)
+
+    return measure
 
 
 @pytest.fixture

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
-from sqlalchemy import event
 
 from tests.catalog.conftest import SHIPPED, VALID
 from tests.conftest import login
@@ -15,29 +11,6 @@ from tests.content_helpers import wrong_answers
 from tests.factories import create_user
 from training.catalog import services as catalog
 from training.extensions import db
-
-
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, *args: Any) -> None:
-        self.count += 1
-
-
-@pytest.fixture
-def count_queries(app: Any) -> Iterator[Any]:
-    def measure(client: Any, path: str) -> int:
-        counter = QueryCounter()
-        event.listen(db.engine, "before_cursor_execute", counter)
-        try:
-            response = client.get(path)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-        assert response.status_code == 200, (path, response.status_code)
-        return counter.count
-
-    yield measure
 
 
 def build(app: Any, content: Path, slug: str, *, attempts: int, others: int) -> Any:

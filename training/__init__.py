@@ -80,7 +80,6 @@ def _locale_selector() -> str:
 def _register_blueprints(app: Flask) -> None:
     from training.accounts import api as accounts_api
     from training.accounts import views as accounts_views
-    from training.catalog import api as catalog_api
     from training.catalog import views as catalog_views
     from training.certificates import api as certificates_api
     from training.certificates import views as certificates_views
@@ -90,6 +89,8 @@ def _register_blueprints(app: Flask) -> None:
     from training.links import api as links_api
     from training.links import views as links_views
     from training.progress import api as progress_api
+    from training.progress import learning_api
+    from training.progress import views as progress_views
     from training.quizzes import api as quizzes_api
     from training.quizzes import views as quizzes_views
     from training.reports import api as reports_api
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(system_views.blueprint)
     app.register_blueprint(accounts_views.blueprint)
     app.register_blueprint(catalog_views.blueprint)
+    app.register_blueprint(progress_views.blueprint)
     app.register_blueprint(quizzes_views.blueprint)
     app.register_blueprint(certificates_views.blueprint)
     app.register_blueprint(cohorts_views.blueprint)
@@ -109,7 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(links_views.blueprint)
     api_blueprints = (
         accounts_api.blp,
-        catalog_api.blp,
+        learning_api.blp,
         quizzes_api.blp,
         progress_api.blp,
         certificates_api.blp,
@@ -129,8 +131,10 @@ def _connect_signals() -> None:
     """Cross-domain reactions (training.signals); connecting twice is harmless."""
     from training.certificates import services as certificates
     from training.mail import services as mail
+    from training.progress import records as progress
 
-    certificates.connect_signals()
+    progress.connect_signals()  # attempt_submitted -> the learner's progress
+    certificates.connect_signals()  # program_completed -> a certificate
     mail.connect()
 
 

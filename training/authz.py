@@ -19,15 +19,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from flask_login import current_user
 from sqlalchemy import Select
 
-from training.accounts.models import Role, User
 from training.database import parse_id
 from training.errors import Forbidden, NotFound, Unauthenticated
 from training.extensions import db, login_manager
+from training.roles import Role
+
+if TYPE_CHECKING:  # authz is core: it knows the user's shape, not the accounts package
+    from training.accounts.models import User
 
 
 class Permission(enum.StrEnum):
@@ -59,13 +62,13 @@ POLICY: dict[Permission, frozenset[Role]] = {
 
 def authenticated(actor: Any) -> User:
     """Return ``actor`` as a signed-in, active user, or raise :class:`Unauthenticated`."""
-    if not isinstance(actor, User) or not actor.active:
+    if not _is_active_user(actor):
         raise Unauthenticated()
     return actor
 
 
 def can(actor: Any, permission: Permission) -> bool:
-    return isinstance(actor, User) and actor.active and bool(actor.roles & POLICY[permission])
+    return _is_active_user(actor) and bool(actor.roles & POLICY[permission])
 
 
 def require(actor: Any, permission: Permission) -> User:
@@ -146,8 +149,17 @@ def login_required(view: Callable[P, R]) -> Callable[P, R]:
 
 
 def _signed_in() -> bool:
-    user = current_user._get_current_object()
-    return isinstance(user, User) and user.active
+    return _is_active_user(current_user._get_current_object())
+
+
+def _is_active_user(actor: Any) -> bool:
+    """A signed-in account that is active: Flask-Login's anonymous user, ``None`` or any
+    other object is not (the roles it holds are checked by the callers)."""
+    return (
+        getattr(actor, "is_authenticated", False) is True
+        and getattr(actor, "active", False) is True
+        and isinstance(getattr(actor, "roles", None), frozenset)
+    )
 
 
 def _unauthorized() -> Any:

@@ -19,8 +19,8 @@ from tests.browser.conftest import LiveServer
 from tests.factories import PASSWORD
 from tests.helpers import fresh
 from training.extensions import db
-from training.links import services
 from training.links.models import ExternalCompletion, ExternalLaunch
+from training.system.demo_courses import seed_demo_courses
 
 IOM_URL = "https://www.ecampus.iom.int/"
 IOM_TITLE = "Curso virtual sobre trata de personas (OIM)"
@@ -50,7 +50,7 @@ def test_learner_follows_reports_and_coordinator_verifies(
     app.config["EVIDENCE_PATH"] = str(tmp_path / "evidence")
     learner = make_user(roles=["learner"], ministry="GT", full_name="Lucía Ixchel Tzul")
     coordinator = make_user(roles=["coordinator", "learner"], ministry="GT")
-    course = services.seed_demo_courses(credit_ministry_ids=[learner.ministry_id])
+    course = seed_demo_courses(credit_ministry_ids=[learner.ministry_id])
     db.session.commit()
 
     outside: list[str] = []

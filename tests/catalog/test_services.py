@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import func
 
 from tests.catalog.conftest import BROKEN, overlay
+from tests.conftest import WRITES
 from training.catalog import services
 from training.catalog.models import Choice, Lesson, Module, ModuleVersion, Program, Question
 from training.extensions import db
@@ -19,17 +20,10 @@ CONTENT = Path("content")
 
 
 @pytest.fixture
-def writes() -> Iterator[list[str]]:
+def writes(queries: Any) -> Iterator[list[str]]:
     """Every INSERT, UPDATE or DELETE sent to the database while the test runs."""
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield statements
-    event.remove(db.engine, "before_cursor_execute", record)
+    with queries(WRITES) as statements:
+        yield statements
 
 
 def counts() -> dict[str, int]:

@@ -18,7 +18,7 @@ def complete_program(user: Any) -> None:
         view = progress.module_view(user, slug)
         for lesson in view.version.lessons:
             progress.mark_lesson_read(user, slug, lesson.number)
-        attempt, _created = quizzes.start(user, slug)
+        attempt, _created = progress.start_attempt(user, slug)
         answers = []
         for item in attempt.items:
             question: Question = item.question

@@ -6,7 +6,6 @@ from typing import Any
 
 import jwt
 import pytest
-from sqlalchemy import event
 
 from training.certificates.models import Certificate
 from training.extensions import db
@@ -36,18 +35,10 @@ def test_verification_shows_what_a_reader_needs_and_nothing_private(
     assert "user_id" not in text and str(certificate.id) != body["serial"]
 
 
-def test_verification_runs_one_query(client: Any, graduate: Any) -> None:
+def test_verification_runs_one_query(client: Any, graduate: Any, queries: Any) -> None:
     certificate = only(graduate)
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with queries() as statements:
         response = client.get(f"/api/v1/verify/{certificate.code}")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 200
     assert len(statements) == 1, statements
 

@@ -447,17 +447,6 @@ def test_queue_is_scoped_to_the_ministry(
         services.completion_queue(gt_coordinator, status="lost")
 
 
-def test_completions_by_user_for_reports_never_cross_ministries(
-    learner: Any, other_learner: Any, gt_coordinator: Any, global_course: Any
-) -> None:
-    report(learner, global_course)
-    report(other_learner, global_course)
-
-    found = services.completions_by_user(gt_coordinator, [learner.id, other_learner.id])
-
-    assert list(found) == [learner.id]
-
-
 def test_files_follow_the_transaction(
     learner: Any, global_course: Any, evidence_folder: Any
 ) -> None:

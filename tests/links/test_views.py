@@ -616,12 +616,12 @@ def test_the_report_shows_external_completions_beside_the_modules(
 def test_registry_pages_run_a_fixed_number_of_queries(
     app: Any,
     client: Any,
+    count_queries: Any,
     logged_in: Any,
     gt_coordinator: Any,
     admin: Any,
     synced_content: Any,  # noqa: F811
 ) -> None:
-    from sqlalchemy import event
 
     from tests.links.conftest import course_data
 
@@ -635,17 +635,7 @@ def test_registry_pages_run_a_fixed_number_of_queries(
         db.session.commit()
 
     def count(path: str) -> int:
-        statements: list[str] = []
-
-        def listen(*args: Any) -> None:
-            statements.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", listen)
-        try:
-            assert client.get(path).status_code == 200, path
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listen)
-        return len(statements)
+        return int(count_queries(client, path))
 
     paths = [
         "/",

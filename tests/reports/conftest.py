@@ -49,7 +49,7 @@ def read_module(user: Any, slug: str) -> None:
 def take_quiz(user: Any, slug: str, right: set[str] | None = None) -> Any:
     """Start and submit an attempt, answering right the questions whose keys are in
     ``right`` (every question when None) and wrong the others."""
-    attempt, _created = quizzes.start(user, slug)
+    attempt, _created = progress.start_attempt(user, slug)
     answers = []
     for item in attempt.items:
         question: Question = item.question

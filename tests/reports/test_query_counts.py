@@ -5,12 +5,10 @@ the completion report and its exports (the bench measures 5,000 learners)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from tests.catalog.conftest import SHIPPED
 from tests.conftest import login
@@ -59,29 +57,6 @@ AT_MOST_TEN = {
     "ministry page",
     "ministry page filtered",
 }
-
-
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, *args: Any) -> None:
-        self.count += 1
-
-
-@pytest.fixture
-def count_queries(app: Any) -> Iterator[Any]:
-    def measure(client: Any, path: str) -> int:
-        counter = QueryCounter()
-        event.listen(db.engine, "before_cursor_execute", counter)
-        try:
-            response = client.get(path)  # buffered: a streamed body is read in full
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-        assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
-        return counter.count
-
-    yield measure
 
 
 def graduate_and_attempts(tag: str) -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import (
@@ -17,15 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from training.database import UTCDateTime, utcnow
 from training.extensions import db
 from training.ministries.models import Ministry, Post
-
-
-class Role(enum.StrEnum):
-    learner = "learner"
-    coordinator = "coordinator"
-    issuer = "issuer"
-    regional = "regional"
-    admin = "admin"
-
+from training.roles import Role as Role  # re-exported: callers import it from here too
 
 ROLE_VALUES = tuple(role.value for role in Role)
 _ROLE_CHECK = "role IN ({})".format(", ".join(f"'{role}'" for role in ROLE_VALUES))

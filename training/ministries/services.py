@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import gettext as _
 
 from training import authz
-from training.accounts.models import User
 from training.database import parse_id
 from training.errors import NotFound, ValidationFailed
 from training.extensions import db
 from training.ministries.data import CRM_MINISTRIES
 from training.ministries.models import Ministry, Post, PostKind
+
+if TYPE_CHECKING:  # ministries sit below accounts: the user is only a type here
+    from training.accounts.models import User
 
 
 def seed_ministries() -> tuple[int, int]:

@@ -16,24 +16,8 @@ blp = Blueprint(
     "quizzes_api",
     __name__,
     url_prefix="/api/v1",
-    description="Quiz attempts: start, save, submit, results.",
+    description="Quiz attempts: save, submit, results.",
 )
-
-
-@blp.route("/modules/<slug>/attempts")
-class Attempts(MethodView):
-    @blp.response(201, schemas.AttemptSchema)
-    @blp.alt_response(
-        200, schema=schemas.AttemptSchema, description="The attempt already in progress."
-    )
-    @blp.alt_response(403, description="Locked by prerequisites, or no attempt left.")
-    @blp.alt_response(404, description="No such module.")
-    @authz.permission_required(authz.Permission.learn)
-    def post(self, slug: str) -> tuple[dict[str, Any], int]:
-        """Start an attempt, or get the one in progress. Never includes correctness."""
-        attempt, created = services.start(authz.actor(), slug)
-        db.session.commit()
-        return presenters.attempt(attempt, current_language()), 201 if created else 200
 
 
 @blp.route("/attempts/<attempt_id>")

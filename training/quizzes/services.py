@@ -26,9 +26,8 @@ from training import authz, signals
 from training.accounts.models import User
 from training.catalog.models import ModuleVersion, Question
 from training.database import parse_id, utcnow
-from training.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from training.errors import Conflict, NotFound, ValidationFailed
 from training.extensions import db
-from training.progress import services as progress
 from training.quizzes import grading
 from training.quizzes.models import (
     EXPIRED,
@@ -59,46 +58,21 @@ class AttemptExpired(Conflict):
     code = "attempt_expired"
 
 
-def start(actor: Any, slug: str) -> tuple[Attempt, bool]:
-    """The learner's attempt in progress for module ``slug``, or a new one.
+def open_attempt(user: User, version: ModuleVersion, *, number: int) -> tuple[Attempt, bool]:
+    """Draw and store attempt ``number`` of ``version`` for ``user``: (attempt, created).
 
-    Returns (attempt, created). Refused (403, with the reason) when the module is locked
-    by its prerequisites or no attempt is left.
+    The caller (``training.progress.attempts.start``) has checked that the learner may
+    start one. Of two simultaneous starts, one creates the attempt and the other returns it.
     """
-    user = authz.require(actor, authz.Permission.learn)
-    view = progress.module_view(user, slug)
-    if view.locked:
-        raise Forbidden(
-            view.lock_reason(user.language) or "",
-            details={
-                "reason": "prerequisites",
-                "missing": [v.module.slug for v in view.missing_prerequisites],
-            },
-        )
-    if view.attempt_in_progress is not None:
-        current = db.session.get(Attempt, view.attempt_in_progress)
-        if current is not None and not close_if_expired(current):
-            return current, False
-        view = progress.module_view(user, slug)
-    if view.attempts_left <= 0:
-        raise Forbidden(
-            _(
-                "Ha usado todos los intentos de este cuestionario. Su coordinación puede "
-                "concederle otro."
-            ),
-            details={"reason": "no_attempts_left", "attempts_used": view.attempts_used},
-        )
-    progress.start_module(user, view)
-    version = view.version
     bank = list(version.questions)
     drawn = _random.sample(bank, k=min(version.questions_per_attempt, len(bank)))
     now = utcnow()
     attempt = Attempt(
         user_id=user.id,
         ministry_id=user.ministry_id,
-        module_id=view.module.id,
+        module_id=version.module_id,
         module_version=version,
-        number=view.attempts_used + 1,
+        number=number,
         status=IN_PROGRESS,
         started_at=now,
         expires_at=now + timedelta(seconds=version.time_limit_s) if version.time_limit_s else None,
@@ -121,23 +95,13 @@ def start(actor: Any, slug: str) -> tuple[Attempt, bool]:
         existing = db.session.scalars(
             select(Attempt).where(
                 Attempt.user_id == user.id,
-                Attempt.module_id == view.module.id,
+                Attempt.module_id == version.module_id,
                 Attempt.status == IN_PROGRESS,
             )
         ).one_or_none()
         if existing is None:
             raise Conflict(_("Otro intento acaba de empezar; vuelva a cargar la página.")) from None
         return existing, False
-    progress.record_event(
-        user,
-        "launched",
-        "module",
-        view.slug,
-        version.title,
-        module_version_id=version.id,
-        attempt_id=attempt.id,
-    )
-    db.session.flush()
     return attempt, True
 
 
@@ -311,7 +275,7 @@ def _grade_and_close(attempt: Attempt, selected: dict[int, list[int]], status: s
         answer.credit = credits[item.question_id]
         answer.correct = credits[item.question_id] == 1.0
     db.session.flush()
-    progress.record_attempt(db.session.get_one(User, attempt.user_id), attempt)
+    # progress folds the result into the learner's record (training.progress.records)
     signals.attempt_submitted.send(__name__, attempt=attempt)
     db.session.flush()
 

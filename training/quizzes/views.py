@@ -1,4 +1,5 @@
-"""Learner pages of the quiz: start, answer, save, submit, result."""
+"""Learner pages of the quiz: answer, save, submit, result (starting one is in
+``training.progress.views``: the learner's progress decides whether they may)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,6 @@ from training.quizzes import presenters, services
 from training.quizzes.models import Answer
 
 blueprint = Blueprint("quizzes", __name__)
-
-
-@blueprint.route("/modules/<slug>/attempts", methods=["POST"])
-@authz.permission_required(authz.Permission.learn)
-def start_attempt(slug: str) -> ResponseReturnValue:
-    attempt, _created = services.start(authz.actor(), slug)
-    db.session.commit()
-    return redirect(url_for("quizzes.show_attempt", attempt_id=attempt.id))
 
 
 @blueprint.route("/attempts/<attempt_id>")

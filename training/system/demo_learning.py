@@ -139,7 +139,7 @@ def _read(user: User, slug: str) -> None:
 def _answer(user: User, slug: str, seed: int, *, wrong_every: int) -> Any:
     """One attempt, with about one answer in ``wrong_every`` wrong (which ones depends on
     the learner), so that the item analysis has something to tell."""
-    attempt, _created = quizzes.start(user, slug)
+    attempt, _created = progress.start_attempt(user, slug)
     answers = []
     for item in attempt.items:
         question: Question = item.question

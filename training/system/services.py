@@ -10,10 +10,9 @@ from training.accounts import services as accounts
 from training.accounts.models import User
 from training.errors import Conflict
 from training.extensions import db
-from training.links import services as links
 from training.ministries import services as ministries
 from training.ministries.models import Post
-from training.system import demo_learning
+from training.system import demo_courses, demo_learning
 
 # Shown on screen by `flask demo`; the command refuses to run in production.
 DEMO_PASSWORD = "Palermo-2000-Demo"  # noqa: S105
@@ -79,7 +78,7 @@ def load_demo() -> list[DemoLogin]:
             )
         logins.append(DemoLogin(email, roles, code))
     # IOM's virtual course, for every ministry; Guatemala counts it toward the program.
-    course = links.seed_demo_courses(credit_ministry_ids=[ministries.get_ministry("GT").id])
+    course = demo_courses.seed_demo_courses(credit_ministry_ids=[ministries.get_ministry("GT").id])
     # More staff with learning history, cohorts and completions of IOM's course, so that
     # every report shows something.
     demo_learning.load(posts, DEMO_PASSWORD, course)

@@ -1,4 +1,4 @@
-"""The learner's catalogue as JSON: modules, lessons, reading."""
+"""The learner's modules as JSON: modules, lessons, reading, starting a quiz attempt."""
 
 from __future__ import annotations
 
@@ -12,18 +12,20 @@ from training.catalog import schemas
 from training.catalog.models import Lesson, in_language
 from training.extensions import db
 from training.i18n import current_language
-from training.progress import services as progress
+from training.progress import attempts, modules, records
+from training.quizzes import presenters as quiz_presenters
+from training.quizzes import schemas as quiz_schemas
 from training.schemas import envelope
 
 blp = Blueprint(
-    "catalog_api",
+    "learning_api",
     __name__,
     url_prefix="/api/v1",
     description="Modules and lessons, as the signed-in learner sees them.",
 )
 
 
-def module_summary(view: progress.ModuleView, language: str) -> dict[str, Any]:
+def module_summary(view: modules.ModuleView, language: str) -> dict[str, Any]:
     return {
         "slug": view.slug,
         "title": in_language(view.version.title, language),
@@ -51,7 +53,7 @@ class Modules(MethodView):
     def get(self) -> dict[str, Any]:
         """Every module with the learner's status, best score and lock."""
         language = current_language()
-        items = [module_summary(view, language) for view in progress.module_views(authz.actor())]
+        items = [module_summary(view, language) for view in modules.module_views(authz.actor())]
         return envelope(items)
 
 
@@ -64,8 +66,8 @@ class ModuleDetail(MethodView):
         """A module: objectives, lessons (read or not) and quiz rules."""
         user = authz.actor()
         language = current_language()
-        view = progress.module_view(user, slug)
-        read = progress.read_lesson_numbers(user, view.version)
+        view = modules.module_view(user, slug)
+        read = modules.read_lesson_numbers(user, view.version)
         version = view.version
         return {
             **module_summary(view, language),
@@ -94,9 +96,9 @@ class LessonDetail(MethodView):
         """A lesson's sanitised HTML, in the requested language."""
         user = authz.actor()
         language = current_language()
-        view = progress.module_view(user, slug)
-        lesson = progress.lesson(view, number)
-        read = lesson.number in progress.read_lesson_numbers(user, view.version)
+        view = modules.module_view(user, slug)
+        lesson = modules.lesson(view, number)
+        read = lesson.number in modules.read_lesson_numbers(user, view.version)
         return {**lesson_data(lesson, language, read), "html": in_language(lesson.html, language)}
 
 
@@ -107,6 +109,22 @@ class LessonRead(MethodView):
     @authz.permission_required(authz.Permission.learn)
     def post(self, slug: str, number: str) -> dict[str, Any]:
         """Mark the lesson read. Idempotent."""
-        _view, lesson, _new = progress.mark_lesson_read(authz.actor(), slug, number)
+        _view, lesson, _new = records.mark_lesson_read(authz.actor(), slug, number)
         db.session.commit()
         return lesson_data(lesson, current_language(), True)
+
+
+@blp.route("/modules/<slug>/attempts")
+class Attempts(MethodView):
+    @blp.response(201, quiz_schemas.AttemptSchema)
+    @blp.alt_response(
+        200, schema=quiz_schemas.AttemptSchema, description="The attempt already in progress."
+    )
+    @blp.alt_response(403, description="Locked by prerequisites, or no attempt left.")
+    @blp.alt_response(404, description="No such module.")
+    @authz.permission_required(authz.Permission.learn)
+    def post(self, slug: str) -> tuple[dict[str, Any], int]:
+        """Start an attempt, or get the one in progress. Never includes correctness."""
+        attempt, created = attempts.start(authz.actor(), slug)
+        db.session.commit()
+        return quiz_presenters.attempt(attempt, current_language()), 201 if created else 200

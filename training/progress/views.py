@@ -1,0 +1,79 @@
+"""Learner pages: the modules, a module, a lesson, a job aid, starting the quiz."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from training import authz
+from training.extensions import db
+from training.progress import attempts, modules, records
+from training.quizzes import services as quizzes
+
+blueprint = Blueprint("progress", __name__)
+
+
+@blueprint.route("/modules")
+@authz.permission_required(authz.Permission.learn)
+def list_modules() -> str:
+    return render_template("progress/modules.html", views=modules.module_views(authz.actor()))
+
+
+@blueprint.route("/modules/<slug>")
+@authz.permission_required(authz.Permission.learn)
+def show_module(slug: str) -> str:
+    user = authz.actor()
+    view = modules.module_view(user, slug)
+    return render_template(
+        "progress/module.html",
+        view=view,
+        read=modules.read_lesson_numbers(user, view.version),
+        attempts=quizzes.history(user, view.module.id),
+    )
+
+
+@blueprint.route("/modules/<slug>/lessons/<number>")
+@authz.permission_required(authz.Permission.learn)
+def show_lesson(slug: str, number: str) -> str:
+    user = authz.actor()
+    view = modules.module_view(user, slug)
+    lesson = modules.lesson(view, number)
+    lessons = view.version.lessons
+    index = lessons.index(lesson)
+    return render_template(
+        "progress/lesson.html",
+        view=view,
+        lesson=lesson,
+        read=lesson.number in modules.read_lesson_numbers(user, view.version),
+        previous=lessons[index - 1] if index > 0 else None,
+        following=lessons[index + 1] if index + 1 < len(lessons) else None,
+    )
+
+
+@blueprint.route("/modules/<slug>/lessons/<number>/read", methods=["POST"])
+@authz.permission_required(authz.Permission.learn)
+def read_lesson(slug: str, number: str) -> ResponseReturnValue:
+    view, lesson, _new = records.mark_lesson_read(authz.actor(), slug, number)
+    db.session.commit()
+    lessons = view.version.lessons
+    index = lessons.index(lesson)
+    if request.form.get("next") == "1" and index + 1 < len(lessons):
+        target = url_for("progress.show_lesson", slug=slug, number=lessons[index + 1].number)
+    else:
+        target = url_for("progress.show_module", slug=slug)
+    return redirect(target)
+
+
+@blueprint.route("/modules/<slug>/job-aid")
+@authz.permission_required(authz.Permission.learn)
+def show_job_aid(slug: str) -> str:
+    view = modules.module_view(authz.actor(), slug)
+    return render_template("progress/job_aid.html", view=view)
+
+
+@blueprint.route("/modules/<slug>/attempts", methods=["POST"])
+@authz.permission_required(authz.Permission.learn)
+def start_attempt(slug: str) -> ResponseReturnValue:
+    attempt, _created = attempts.start(authz.actor(), slug)
+    db.session.commit()
+    return redirect(url_for("quizzes.show_attempt", attempt_id=attempt.id))
