@@ -32,8 +32,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _connect_signals()
 
     from training import authz, errors, i18n, security, timing
+    from training.audit import services as audit
 
     errors.register_error_handlers(app)
+    audit.init_app(app)
     authz.init_app(app)
     security.init_app(app)
     timing.init_app(app)

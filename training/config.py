@@ -158,6 +158,11 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "LOGIN_LIMIT_PER_ACCOUNT": environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": environ.get("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
         "VERIFY_RATE_LIMIT": environ.get("VERIFY_RATE_LIMIT", "60 per minute"),
+        # Refused requests (another ministry's record, an account above one's rank) are
+        # audited, at most this many per user and minute (0: none).
+        "AUDIT_DENIALS_PER_MINUTE": _number(
+            environ, "AUDIT_DENIALS_PER_MINUTE", 20, minimum=0, maximum=10000
+        ),
         # Rate limits are shared between workers through Redis when there is one.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
