@@ -57,6 +57,21 @@ def _number(
     return value
 
 
+def _rate(environ: Mapping[str, str], name: str, default: str) -> str:
+    """The variable ``name`` as a rate limit such as ``10 per 15 minutes``; ``default``
+    when unset or empty. Anything the rate limiter cannot read stops the start."""
+    from limits import parse
+
+    raw = environ.get(name, "").strip() or default
+    try:
+        parse(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"{name} must be a rate such as '10 per 15 minutes', not {raw!r}."
+        ) from None
+    return raw
+
+
 def _development_secret_key(instance_path: Path) -> str:
     """Return the key kept under ``instance/``, creating it (mode 0600) the first time."""
     key_file = instance_path / "secret_key"
@@ -155,8 +170,15 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "PASSWORD_RESET_MAX_AGE": 3600,
         "INVITATION_MAX_AGE": 7 * 24 * 3600,
         "API_TOKEN_LIFETIME": timedelta(days=30),
-        "LOGIN_LIMIT_PER_ACCOUNT": environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
-        "LOGIN_LIMIT_PER_ADDRESS": environ.get("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": _rate(environ, "LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": _rate(environ, "LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        "LOGIN_SLOWDOWN_PER_ACCOUNT": _rate(environ, "LOGIN_SLOWDOWN_PER_ACCOUNT", "100 per hour"),
+        "LOGIN_SLOWDOWN_SECONDS": _number(
+            environ, "LOGIN_SLOWDOWN_SECONDS", 1, whole=False, minimum=0, maximum=5
+        ),
+        "PASSWORD_RESET_LIMIT_PER_ACCOUNT": _rate(
+            environ, "PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3 per hour"
+        ),
         "VERIFY_RATE_LIMIT": environ.get("VERIFY_RATE_LIMIT", "60 per minute"),
         # Refused requests (another ministry's record, an account above one's rank) are
         # audited, at most this many per user and minute (0: none).

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -386,9 +386,14 @@ def request_password_reset(email: str, reset_url: Any) -> None:
     ``reset_url`` turns a token into the absolute link. The caller answers the same way
     whether or not the account exists.
     """
+    from training.accounts.limits import reset_mail_allowed
+
     user = find_by_email(email)
     if user is None or not user.active:
         audit.record("auth.password_reset_requested", details={"known": False})
+        return
+    if has_request_context() and not reset_mail_allowed(user.email):
+        audit.record("auth.password_reset_limited", target=user)
         return
     token = make_reset_token(user)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60

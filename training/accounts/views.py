@@ -19,7 +19,7 @@ from training import authz
 from training.accounts import services, staff
 from training.accounts.authentication import sign_in, sign_out
 from training.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
-from training.accounts.limits import login_limits
+from training.accounts.limits import login_limits, reset_limits
 from training.errors import DomainError, Invalid
 from training.extensions import db
 from training.net import safe_next
@@ -85,7 +85,7 @@ def change_password() -> ResponseReturnValue:
 
 
 @blueprint.route("/account/reset", methods=["GET", "POST"])
-@login_limits
+@reset_limits
 def request_reset() -> ResponseReturnValue:
     form = ResetRequestForm()
     if form.validate_on_submit():
