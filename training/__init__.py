@@ -35,10 +35,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_commands(app)
     _connect_signals()
 
-    from training import authz, errors, i18n, logs, timing
+    from training import authz, errors, i18n, logs, security, timing
+    from training.audit import services as audit
 
     logs.init_app(app)
     errors.register_error_handlers(app)
+    audit.init_app(app)
     authz.init_app(app)
     security.init_app(app)
     timing.init_app(app)

@@ -12,6 +12,13 @@ Every view, API endpoint and service goes through this module:
 
 Roles are additive: a user may be a learner and a coordinator at once. Administrators
 see every ministry; nobody else sees past their own.
+
+Rank: :func:`grantable_roles` is the one rule for which roles an actor may hand out, and
+:func:`require_rank` applies it to every action on another account (deactivating,
+reactivating, changing roles, inviting or importing over it): the account's roles, old
+and new, must all be roles the actor may grant. A refusal is a 403 and is announced
+(``signals.staff_action_refused``) so that the audit log keeps it; a record of another
+ministry that a request names is announced too (``signals.access_denied``).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from flask_login import current_user
 from sqlalchemy import Select
 
+from training import signals
 from training.database import parse_id
 from training.errors import Forbidden, NotFound, Unauthenticated
 from training.extensions import db, login_manager
@@ -90,12 +98,85 @@ def scoped(statement: Select[Any], model: Any, actor: User) -> Select[Any]:
     return statement.where(model.ministry_id == actor.ministry_id)
 
 
-def check_ministry(actor: User, ministry_id: int | None) -> None:
-    """404 unless the actor may see records of ``ministry_id``."""
+def check_ministry(actor: User, ministry_id: int | None, *, target: Any = None) -> None:
+    """404 unless the actor may see records of ``ministry_id``.
+
+    ``target`` is the record being reached (its type and id go to the audit log); the
+    refusal is announced with :data:`training.signals.access_denied`.
+    """
     if sees_all_ministries(actor):
         return
     if ministry_id != actor.ministry_id:
+        signals.access_denied.send(
+            __name__,
+            actor=actor,
+            target_type=type(target).__name__ if target is not None else None,
+            target_id=getattr(target, "id", None),
+            ministry_id=ministry_id,
+        )
         raise NotFound()
+
+
+# --- Rank: which accounts an actor may act on --------------------------------------------
+
+COORDINATOR_GRANTS = frozenset({Role.learner, Role.coordinator, Role.issuer})
+
+
+def grantable_roles(actor: User) -> frozenset[Role]:
+    """The roles ``actor`` may grant, and so the roles an account may hold for ``actor``
+    to act on it: everything for an administrator; learner, coordinator and issuer (of
+    their own ministry) for a coordinator; nothing for anyone else."""
+    if Role.admin in actor.roles:
+        return frozenset(Role)
+    if Role.coordinator in actor.roles:
+        return COORDINATOR_GRANTS
+    return frozenset()
+
+
+def outranks(actor: User, user: User) -> bool:
+    """True when ``actor`` may act on ``user`` (never on themselves): the staff pages
+    offer actions only on these accounts."""
+    return user.id != actor.id and not set(user.roles) - grantable_roles(actor)
+
+
+def rank_refusal(
+    actor: User,
+    action: str,
+    *,
+    user: User | None = None,
+    roles: Any = (),
+) -> str | None:
+    """Why ``actor`` may not do ``action`` to ``user`` granting ``roles``, or None.
+
+    ``user`` (an existing account, or None for a new one) must hold only roles the actor
+    may grant, and must not be the actor; ``roles`` (the roles the
+    account is to have) must all be grantable. A refusal (``"self"`` or ``"rank"``) is
+    announced with :data:`training.signals.staff_action_refused`, for the audit log.
+    """
+    grantable = grantable_roles(actor)
+    held = set(user.roles) if user is not None else set()
+    wanted = {Role(role) for role in roles}
+    reason = None
+    if user is not None and user.id == actor.id:
+        reason = "self"
+    elif (held | wanted) - grantable:
+        reason = "rank"
+    if reason is not None:
+        signals.staff_action_refused.send(
+            __name__,
+            actor=actor,
+            action=action,
+            user=user,
+            roles=sorted(role.value for role in wanted),
+            reason=reason,
+        )
+    return reason
+
+
+def require_rank(actor: User, action: str, *, user: User | None = None, roles: Any = ()) -> None:
+    """403 (announced and audited) unless :func:`rank_refusal` finds nothing to refuse."""
+    if rank_refusal(actor, action, user=user, roles=roles) is not None:
+        raise Forbidden()
 
 
 T = TypeVar("T")
@@ -111,7 +192,7 @@ def get_scoped(model: type[T], record_id: Any, actor: User) -> T:
     record = db.session.get(model, key) if key is not None else None
     if record is None:
         raise NotFound()
-    check_ministry(actor, record.ministry_id)  # type: ignore[attr-defined]
+    check_ministry(actor, record.ministry_id, target=record)  # type: ignore[attr-defined]
     return record
 
 
@@ -179,4 +260,9 @@ def init_app(app: Any) -> None:
     def template_can(permission: str) -> bool:
         return can(current_user._get_current_object(), Permission(permission))
 
+    def template_outranks(user: User) -> bool:
+        acting = current_user._get_current_object()
+        return _is_active_user(acting) and outranks(acting, user)
+
     app.jinja_env.globals["can"] = template_can
+    app.jinja_env.globals["outranks"] = template_outranks

@@ -57,6 +57,21 @@ def _number(
     return value
 
 
+def _rate(environ: Mapping[str, str], name: str, default: str) -> str:
+    """The variable ``name`` as a rate limit such as ``10 per 15 minutes``; ``default``
+    when unset or empty. Anything the rate limiter cannot read stops the start."""
+    from limits import parse
+
+    raw = environ.get(name, "").strip() or default
+    try:
+        parse(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"{name} must be a rate such as '10 per 15 minutes', not {raw!r}."
+        ) from None
+    return raw
+
+
 def _development_secret_key(instance_path: Path) -> str:
     """Return the key kept under ``instance/``, creating it (mode 0600) the first time."""
     key_file = instance_path / "secret_key"
@@ -174,8 +189,15 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "PASSWORD_RESET_MAX_AGE": 3600,
         "INVITATION_MAX_AGE": 7 * 24 * 3600,
         "API_TOKEN_LIFETIME": timedelta(days=30),
-        "LOGIN_LIMIT_PER_ACCOUNT": environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
-        "LOGIN_LIMIT_PER_ADDRESS": environ.get("LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": _rate(environ, "LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": _rate(environ, "LOGIN_LIMIT_PER_ADDRESS", "50 per 15 minutes"),
+        "LOGIN_SLOWDOWN_PER_ACCOUNT": _rate(environ, "LOGIN_SLOWDOWN_PER_ACCOUNT", "100 per hour"),
+        "LOGIN_SLOWDOWN_SECONDS": _number(
+            environ, "LOGIN_SLOWDOWN_SECONDS", 1, whole=False, minimum=0, maximum=5
+        ),
+        "PASSWORD_RESET_LIMIT_PER_ACCOUNT": _rate(
+            environ, "PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3 per hour"
+        ),
         "VERIFY_RATE_LIMIT": environ.get("VERIFY_RATE_LIMIT", "60 per minute"),
         # The issuers' ZIP of certificate PDFs is rendered in the request: at most this
         # many PDFs per ZIP, and this many ZIPs per user.
@@ -183,6 +205,11 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
             environ, "CERTIFICATE_ZIP_MAX", 200, minimum=1, maximum=2000
         ),
         "CERTIFICATE_ZIP_RATE_LIMIT": environ.get("CERTIFICATE_ZIP_RATE_LIMIT", "5 per 10 minutes"),
+        # Refused requests (another ministry's record, an account above one's rank) are
+        # audited, at most this many per user and minute (0: none).
+        "AUDIT_DENIALS_PER_MINUTE": _number(
+            environ, "AUDIT_DENIALS_PER_MINUTE", 20, minimum=0, maximum=10000
+        ),
         # Rate limits are shared between workers through Redis when there is one.
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

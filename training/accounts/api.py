@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from training import authz
-from training.accounts import schemas, services
+from training.accounts import schemas, services, staff
 from training.accounts.limits import login_limits
 from training.accounts.models import User
 from training.errors import NotFound, Unauthenticated
@@ -38,7 +38,6 @@ class Tokens(MethodView):
         """Exchange an e-mail and password for a bearer token (shown once)."""
         user = services.authenticate(data["email"], data["password"])
         if user is None:
-            db.session.commit()  # keep the audit record of the failed attempt
             raise Unauthenticated(_("Correo electrónico o contraseña incorrectos."))
         issued = services.create_token(user)
         db.session.commit()
@@ -106,7 +105,7 @@ class Staff(MethodView):
     @authz.permission_required(authz.Permission.manage_staff)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The ministry's staff, with search, filters and pagination."""
-        rows, total = services.list_staff(
+        rows, total = staff.list_staff(
             authz.actor(),
             search=query.get("q"),
             post_id=query.get("post"),
@@ -126,7 +125,7 @@ class Staff(MethodView):
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Invite a staff member: an account without a password, and an e-mail with a
         signed link (valid seven days, once) to choose one."""
-        user = services.invite(
+        user = staff.invite(
             authz.actor(),
             email=data["email"],
             full_name=data["full_name"],
@@ -157,12 +156,12 @@ class StaffImport(MethodView):
         upload = request.files.get("file")
         data = upload.read() if upload is not None else request.get_data()
         # A file-level problem is a CsvProblem: 400 (413 when too large), nothing written.
-        result = services.import_staff(authz.actor(), data, mode=query["mode"])
+        result = staff.import_staff(authz.actor(), data, mode=query["mode"])
         db.session.commit()
         return import_data(result, query["mode"])
 
 
-def import_data(result: services.ImportResult, mode: str) -> dict[str, Any]:
+def import_data(result: staff.ImportResult, mode: str) -> dict[str, Any]:
     return {
         "mode": mode,
         "written": result.written,
@@ -185,12 +184,28 @@ def import_data(result: services.ImportResult, mode: str) -> dict[str, Any]:
 @blp.route("/staff/<user_id>/deactivation")
 class StaffDeactivation(MethodView):
     @blp.response(200, schemas.StaffSchema)
+    @blp.alt_response(403, description="Your own account, or one holding a role you may not grant.")
     @blp.alt_response(404, description="No such person in your ministry.")
+    @blp.alt_response(409, description="The last active administrator.")
     @authz.permission_required(authz.Permission.manage_staff)
     def post(self, user_id: str) -> dict[str, Any]:
         """Stop a staff member from signing in; their records stay in the reports."""
         coordinator = authz.actor()
         user = services.deactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
+        db.session.commit()
+        return staff_data(user)
+
+
+@blp.route("/staff/<user_id>/reactivation")
+class StaffReactivation(MethodView):
+    @blp.response(200, schemas.StaffSchema)
+    @blp.alt_response(403, description="The account holds a role you may not grant.")
+    @blp.alt_response(404, description="No such person in your ministry.")
+    @authz.permission_required(authz.Permission.manage_staff)
+    def post(self, user_id: str) -> dict[str, Any]:
+        """Let a deactivated staff member sign in again."""
+        coordinator = authz.actor()
+        user = services.reactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
         db.session.commit()
         return staff_data(user)
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from flask import Flask, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from training.accounts import services
-from training.accounts.models import User
+from training.accounts.models import ApiToken, User
 from training.database import utcnow
 from training.errors import Unauthenticated, wants_json
-from training.extensions import csrf, login_manager
+from training.extensions import csrf, db, login_manager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # The session cookie's entry holding the browser's session key (see services.start_session).
@@ -69,11 +71,16 @@ def _load_from_request(req: object) -> User | None:
     record = services.token_record(token)
     if record is None:
         return None
-    # Touch at most once a minute, so that reads do not turn into writes.
+    # Touch at most once a minute, so that reads do not turn into writes; in a short
+    # transaction of its own, so that the request never holds the token's row lock (two
+    # admins deactivating each other would otherwise each wait for the other's token).
     now = utcnow()
     if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
-        record.last_used_at = now
-        g.token_touched = True
+        with db.engine.begin() as connection:
+            connection.execute(
+                update(ApiToken).where(ApiToken.id == record.id).values(last_used_at=now)
+            )
+        set_committed_value(record, "last_used_at", now)
     g.api_token = record
     return record.user
 

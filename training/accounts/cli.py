@@ -94,3 +94,13 @@ def deactivate(email: str) -> None:
     user = services.deactivate(_user(email), actor=None)
     db.session.commit()
     click.echo(f"{user.email} can no longer sign in.")
+
+
+@users_cli.command("reactivate")
+@click.argument("email")
+@domain_errors_exit
+def reactivate(email: str) -> None:
+    """Let the user with EMAIL sign in again (undoes ``users deactivate``)."""
+    user = services.reactivate(_user(email), actor=None)
+    db.session.commit()
+    click.echo(f"{user.email} can sign in again.")

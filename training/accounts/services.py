@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -141,18 +141,22 @@ def create_user(
 
 
 def set_roles(user: User, roles: list[str] | tuple[str, ...], *, actor: User | None) -> User:
-    """Replace the user's roles. Coordinators may not grant admin or regional."""
+    """Replace the user's roles. ``actor`` None means the operator's command line;
+    anyone else must outrank the account, old roles and new (``authz.require_rank``),
+    and may not change their own. The last active administrator keeps the role."""
     role_list = parse_roles(roles)
     if actor is not None:
         authz.require(actor, authz.Permission.manage_staff)
-        authz.check_ministry(actor, user.ministry_id)
-        if not authz.sees_all_ministries(actor) and {Role.admin, Role.regional} & (
-            set(role_list) | set(user.roles)
-        ):
-            raise authz.Forbidden()
+        authz.check_ministry(actor, user.ministry_id, target=user)
+        authz.require_rank(actor, "set_roles", user=user, roles=role_list)
     before = sorted(role.value for role in user.roles)
+    losing_admin = Role.admin in user.roles and Role.admin not in role_list
+    if losing_admin:
+        _lock_admins()
     user.role_rows = [UserRole(role=role.value) for role in role_list]
     db.session.flush()
+    if losing_admin and user.active:
+        _keep_an_admin()
     audit.record(
         "user.roles_changed",
         actor=actor,
@@ -162,19 +166,74 @@ def set_roles(user: User, roles: list[str] | tuple[str, ...], *, actor: User | N
     return user
 
 
-def deactivate(user: User, *, actor: User | None) -> User:
-    """Stop the user from signing in; their records stay. Ends their sessions and tokens."""
+def _active_admins() -> Select[Any]:
+    return select(User.id).where(
+        User.active.is_(True), User.role_rows.any(UserRole.role == Role.admin.value)
+    )
+
+
+def _lock_admins() -> None:
+    """Lock the active administrators' rows (PostgreSQL), in one order, so that two
+    requests each removing one of the last two wait for each other instead of both
+    succeeding. SQLite has one writer at a time: the write that follows is the lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_active_admins().order_by(User.id).with_for_update(of=User))
+
+
+def _keep_an_admin() -> None:
+    """Called after the change, inside its transaction: refuse it (and so roll it back)
+    when no active administrator would remain."""
+    if db.session.scalar(select(func.count()).select_from(_active_admins().subquery())) == 0:
+        raise Conflict(_("Debe quedar al menos un administrador activo."))
+
+
+def _check_staff_action(user: User, actor: User | None, action: str) -> None:
     if actor is not None:
         authz.require(actor, authz.Permission.manage_staff)
-        authz.check_ministry(actor, user.ministry_id)
-    if not user.active:
+        authz.check_ministry(actor, user.ministry_id, target=user)
+        authz.require_rank(actor, action, user=user)
+
+
+def deactivate(user: User, *, actor: User | None) -> User:
+    """Stop the user from signing in; their records stay. Ends their sessions and tokens.
+
+    Nobody deactivates themselves or an account above their rank; the last active
+    administrator stays active. The change is a conditional update: of two requests at
+    once, one deactivates and audits, the other finds it done.
+    """
+    _check_staff_action(user, actor, "deactivate")
+    if Role.admin in user.roles:
+        _lock_admins()
+    changed = db.session.execute(  # type: ignore[attr-defined]
+        update(User)
+        .where(User.id == user.id, User.active.is_(True))
+        .values(active=False, auth_version=User.auth_version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user)
+    if not changed:
         return user
-    user.active = False
-    user.auth_version += 1
+    if Role.admin in user.roles:
+        _keep_an_admin()
     _revoke_all_tokens(user)
     end_all_sessions(user)
     db.session.flush()
     audit.record("user.deactivated", actor=actor, target=user)
+    return user
+
+
+def reactivate(user: User, *, actor: User | None) -> User:
+    """Let a deactivated user sign in again (with their password, or a reset link)."""
+    _check_staff_action(user, actor, "reactivate")
+    changed = db.session.execute(  # type: ignore[attr-defined]
+        update(User)
+        .where(User.id == user.id, User.active.is_(False))
+        .values(active=True, auth_version=User.auth_version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user)
+    if changed:
+        audit.record("user.reactivated", actor=actor, target=user)
     return user
 
 
@@ -190,12 +249,19 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_by_email(email)
     ok = passwords.verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok or not user.active:
-        audit.record(
+        # Written even though the request fails; only an input that is an e-mail address
+        # is kept (normalised): anything else may be a password typed in the wrong field.
+        try:
+            typed = normalize_email(email)
+        except ValidationFailed:
+            typed = None
+        audit.record_surviving(
             "auth.login_failed",
-            actor=None,
+            target_type="User" if user else None,
+            target_id=user.id if user else None,
             ministry_id=user.ministry_id if user else None,
             details={
-                "email": (email or "")[:254],
+                "email": typed,
                 "reason": "inactive" if user is not None and ok else "credentials",
             },
         )
@@ -320,9 +386,14 @@ def request_password_reset(email: str, reset_url: Any) -> None:
     ``reset_url`` turns a token into the absolute link. The caller answers the same way
     whether or not the account exists.
     """
+    from training.accounts.limits import reset_mail_allowed
+
     user = find_by_email(email)
     if user is None or not user.active:
         audit.record("auth.password_reset_requested", details={"known": False})
+        return
+    if has_request_context() and not reset_mail_allowed(user.email):
+        audit.record("auth.password_reset_limited", target=user)
         return
     token = make_reset_token(user)
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
@@ -441,224 +512,3 @@ def _revoke_all_tokens(user: User) -> None:
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-
-
-# --- Staff management (coordinators) ----------------------------------------------------
-
-IMPORTABLE_ROLES = {"learner", "coordinator", "issuer"}
-
-
-def list_staff(
-    actor: Any,
-    *,
-    search: str | None = None,
-    post_id: Any = None,
-    role: str | None = None,
-    active: bool | None = None,
-    page: int = 1,
-    per_page: int = 50,
-) -> tuple[list[User], int]:
-    """The ministry's staff, by name, with search, filters and pagination."""
-    from sqlalchemy import func, or_, select
-
-    coordinator = authz.require(actor, authz.Permission.manage_staff)
-    statement = authz.scoped(select(User), User, coordinator)
-    if search:
-        pattern = f"%{search.strip()[:100].lower()}%"
-        statement = statement.where(
-            or_(func.lower(User.full_name).like(pattern), User.email.like(pattern))
-        )
-    if post_id not in (None, ""):
-        post = authz.get_scoped(Post, post_id, coordinator)
-        statement = statement.where(User.post_id == post.id)
-    if role:
-        if role not in ROLE_VALUES:
-            raise ValidationFailed(details={"fields": {"role": [", ".join(ROLE_VALUES)]}})
-        statement = statement.where(User.role_rows.any(UserRole.role == role))
-    if active is not None:
-        statement = statement.where(User.active.is_(active))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    rows = db.session.scalars(
-        statement.order_by(User.full_name, User.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return list(rows), total
-
-
-def invite(
-    actor: Any,
-    *,
-    email: str,
-    full_name: str,
-    roles: list[str] | tuple[str, ...],
-    post_id: Any = None,
-    language: str = "es",
-    link: Any,
-) -> User:
-    """Create a staff member without a password and mail them a signed, expiring,
-    single-use link to choose one. ``link`` turns a token into the absolute URL."""
-    coordinator = authz.require(actor, authz.Permission.manage_staff)
-    if set(roles) - IMPORTABLE_ROLES:
-        raise authz.Forbidden()
-    post = authz.get_scoped(Post, post_id, coordinator) if post_id not in (None, "") else None
-    ministry = db.session.get_one(Ministry, coordinator.ministry_id)
-    user = create_user(
-        email=email,
-        full_name=full_name,
-        ministry=ministry,
-        roles=roles,
-        language=language,
-        post=post,
-        actor=coordinator,
-    )
-    send_invitation(user, link)
-    return user
-
-
-def send_invitation(user: User, link: Any) -> None:
-    days = current_app.config["INVITATION_MAX_AGE"] // 86400
-    with force_locale(user.language):
-        subject = _("Su cuenta de Aula Consular")
-        body = _(
-            "Hola, %(name)s:\n\nSu ministerio le ha abierto una cuenta en Aula Consular, la "
-            "plataforma de formación consular en trata de personas. Para elegir su contraseña, "
-            "abra este enlace en los próximos %(days)d días:\n\n%(link)s\n\nEl enlace sirve "
-            "una sola vez.\n",
-            name=user.full_name,
-            days=days,
-            link=link(make_token(user, "invitation")),
-        )
-    mail.send(user.email, subject, body)
-    audit.record("user.invited", actor=None, target=user)
-
-
-@dataclass
-class ImportResult:
-    rows: list[Any]
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    written: bool = False
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for row in self.rows if row.problems)
-
-
-def import_staff(actor: Any, data: bytes, *, mode: str = "preview") -> ImportResult:
-    """Check a staff CSV and, unless ``mode`` is ``preview``, write it.
-
-    ``all``: write only when every row is valid; ``valid``: write the valid rows and skip
-    the others. People are matched by e-mail, so uploading the same file twice changes
-    nothing the second time. Raises ``staff_import.FileProblem`` for file-level problems.
-    """
-    from sqlalchemy import select
-
-    from training.accounts import staff_import
-
-    coordinator = authz.require(actor, authz.Permission.manage_staff)
-    if mode not in {"preview", "all", "valid"}:
-        raise ValidationFailed(details={"fields": {"mode": ["preview, all, valid"]}})
-    rows = staff_import.read(data)
-    ministry = db.session.get_one(Ministry, coordinator.ministry_id)
-    posts = {post.name.casefold(): post for post in ministry.posts}
-    posts_by_id = {str(post.id): post for post in ministry.posts}
-    emails = []
-    for row in rows:
-        try:
-            row.values["email"] = normalize_email(row.values.get("email", ""))
-        except ValidationFailed:
-            row.problems.append(_("Correo electrónico no válido."))
-        emails.append(row.values.get("email", ""))
-    existing = {
-        user.email: user
-        for user in db.session.scalars(select(User).where(User.email.in_([e for e in emails if e])))
-    }
-    seen: dict[str, int] = {}
-    plans = []
-    for row in rows:
-        values = row.values
-        email = values.get("email", "")
-        if email and email in seen:
-            row.problems.append(_("El correo ya aparece en la línea %(line)d.", line=seen[email]))
-        seen.setdefault(email, row.line)
-        name = " ".join(values.get("full_name", "").split())
-        if not name or len(name) > 200 or not name.isprintable():
-            row.problems.append(_("Escriba un nombre de 1 a 200 caracteres."))
-        language = values.get("language") or "es"
-        if language not in LANGUAGES:
-            row.problems.append(_("Idioma desconocido: use es, en o fr."))
-        roles = [r.strip() for r in (values.get("role") or "learner").split("|") if r.strip()]
-        if not roles or set(roles) - IMPORTABLE_ROLES:
-            row.problems.append(_("Rol no válido: use learner, coordinator o issuer."))
-        post = None
-        if values.get("post"):
-            post = posts.get(values["post"].casefold()) or posts_by_id.get(values["post"])
-            if post is None:
-                row.problems.append(
-                    _("No existe el puesto %(post)s en su ministerio.", post=values["post"][:100])
-                )
-        user = existing.get(email)
-        if user is not None and (
-            user.ministry_id != ministry.id or {r.value for r in user.roles} - IMPORTABLE_ROLES
-        ):
-            row.problems.append(_("Ese correo pertenece a una cuenta que usted no gestiona."))
-        plans.append((row, user, name, language, roles, post))
-    result = ImportResult(rows)
-    writable = [plan for plan in plans if not plan[0].problems]
-    if mode == "preview" or (mode == "all" and result.errors):
-        for row, user, *_rest in plans:
-            if not row.problems:
-                row.action = "update" if user is not None else "create"
-        return result
-    new_users: list[User] = []
-    for row, user, name, language, roles, post in writable:
-        if user is None:
-            # Every rule create_user applies was checked above, row by row; adding the
-            # new accounts together keeps a 5,000-row file to a few statements.
-            new_users.append(
-                User(
-                    email=row.values["email"],
-                    full_name=name,
-                    ministry_id=ministry.id,
-                    language=language,
-                    post_id=post.id if post else None,
-                    active=True,
-                    auth_version=1,
-                    role_rows=[UserRole(role=role) for role in sorted(set(roles))],
-                )
-            )
-            result.created += 1
-            continue
-        wanted_roles = sorted(
-            set(roles) | {r.value for r in user.roles if r.value not in IMPORTABLE_ROLES}
-        )
-        if (user.full_name, user.language, user.post_id, sorted(r.value for r in user.roles)) == (
-            name,
-            language,
-            post.id if post else user.post_id,
-            wanted_roles,
-        ):
-            result.unchanged += 1
-            continue
-        user.full_name, user.language = name, language
-        if post is not None:
-            user.post_id = post.id
-        if sorted(r.value for r in user.roles) != wanted_roles:
-            set_roles(user, wanted_roles, actor=coordinator)
-        result.updated += 1
-    db.session.add_all(new_users)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(
-            _("Otra importación acaba de crear alguno de estos correos. Vuelva a intentarlo.")
-        ) from None
-    result.written = True
-    audit.record(
-        "staff.imported",
-        actor=coordinator,
-        ministry_id=ministry.id,
-        details={"created": result.created, "updated": result.updated, "skipped": result.errors},
-    )
-    return result

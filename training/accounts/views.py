@@ -16,10 +16,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from training import authz
-from training.accounts import services
+from training.accounts import services, staff
 from training.accounts.authentication import sign_in, sign_out
 from training.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
-from training.accounts.limits import login_limits
+from training.accounts.limits import login_limits, reset_limits
 from training.errors import DomainError, Invalid
 from training.extensions import db
 from training.net import safe_next
@@ -41,7 +41,6 @@ def login() -> ResponseReturnValue:
             sign_in(user)
             db.session.commit()
             return redirect(_next_page())
-        db.session.commit()  # keep the audit record of the failed attempt
         flash(_("Correo electrónico o contraseña incorrectos."), "error")
         return render_template("accounts/login.html", form=form), 200
     return render_template("accounts/login.html", form=form)
@@ -86,7 +85,7 @@ def change_password() -> ResponseReturnValue:
 
 
 @blueprint.route("/account/reset", methods=["GET", "POST"])
-@login_limits
+@reset_limits
 def request_reset() -> ResponseReturnValue:
     form = ResetRequestForm()
     if form.validate_on_submit():
@@ -170,7 +169,7 @@ def list_staff() -> ResponseReturnValue:
     args = request.args
     page = int(args["page"]) if args.get("page", "").isdigit() and len(args["page"]) < 6 else 1
     active = {"1": True, "0": False}.get(args.get("active", ""))
-    rows, total = services.list_staff(
+    rows, total = staff.list_staff(
         user,
         search=args.get("q") or None,
         post_id=args.get("post") or None,
@@ -196,7 +195,7 @@ def invite_staff() -> ResponseReturnValue:
     from training.accounts.api import invitation_link
 
     try:
-        user = services.invite(
+        user = staff.invite(
             authz.actor(),
             email=request.form.get("email", ""),
             full_name=request.form.get("full_name", ""),
@@ -227,13 +226,13 @@ def import_staff() -> ResponseReturnValue:
     upload = request.files.get("file")
     mode = request.form.get("mode", "preview")
     try:
-        result = services.import_staff(user, upload.read() if upload else b"", mode=mode)
+        result = staff.import_staff(user, upload.read() if upload else b"", mode=mode)
     except staff_import.FileProblem as problem:
         db.session.rollback()
         flash(problem.message, "error")
         return redirect(url_for("accounts.list_staff"))
     db.session.commit()
-    rows, total = services.list_staff(user, per_page=50)
+    rows, total = staff.list_staff(user, per_page=50)
     return render_template(
         "accounts/staff.html",
         rows=rows,
@@ -261,4 +260,16 @@ def deactivate_staff(user_id: str) -> ResponseReturnValue:
         ),
         "info",
     )
+    return redirect(url_for("accounts.list_staff"))
+
+
+@blueprint.route("/coordination/staff/<user_id>/reactivate", methods=["POST"])
+@authz.permission_required(authz.Permission.manage_staff)
+def reactivate_staff(user_id: str) -> ResponseReturnValue:
+    from training.accounts.models import User
+
+    coordinator = authz.actor()
+    person = services.reactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
+    db.session.commit()
+    flash(_("%(name)s puede volver a iniciar sesión.", name=person.full_name), "info")
     return redirect(url_for("accounts.list_staff"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context
+from flask import Flask, current_app, g, has_request_context
 
 from training.audit.models import AuditEvent
 from training.extensions import db
@@ -45,3 +45,109 @@ def record(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+# --- Records that must survive a failed request -----------------------------------------
+
+
+def record_surviving(
+    action: str,
+    *,
+    actor: Any = None,
+    target_type: str | None = None,
+    target_id: Any = None,
+    ministry_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record an event that must outlive the request's own transaction.
+
+    A refused or failed request (401, 403, 404) rolls back what it did; its audit record
+    must stay. In a request the event is kept aside and written, in a short transaction
+    of its own, once the request is over (after its session is rolled back, so that it
+    never waits on the request's own locks). Outside a request (a command, a test) it
+    joins the caller's transaction like :func:`record`.
+    """
+    values = {
+        "action": action,
+        "actor_id": getattr(actor, "id", None),
+        "target_type": target_type,
+        "target_id": str(target_id) if target_id is not None else None,
+        "ministry_id": ministry_id,
+        "address": client_address()[:64] if has_request_context() else None,
+        "details": {k: v for k, v in (details or {}).items() if k not in _SECRET_KEYS},
+    }
+    if not has_request_context():
+        db.session.add(AuditEvent(**values))
+        db.session.flush()
+        return
+    g.setdefault("surviving_audit", []).append(values)
+
+
+def _write_surviving(error: BaseException | None = None) -> None:
+    pending = g.pop("surviving_audit", None)
+    if not pending:
+        return
+    # Whatever the request left uncommitted is discarded at teardown anyway.
+    db.session.rollback()
+    try:
+        db.session.add_all(AuditEvent(**values) for values in pending)
+        db.session.commit()
+    except Exception:  # pragma: no cover - the answer is already sent; keep the trace
+        db.session.rollback()
+        current_app.logger.exception("Could not write %d audit event(s)", len(pending))
+
+
+def _under_denial_budget(actor: Any) -> bool:
+    """At most AUDIT_DENIALS_PER_MINUTE records of refusals per user and minute, counted
+    in the rate limiter's storage (shared by the workers through Redis)."""
+    from limits import parse
+
+    from training.extensions import limiter
+
+    per_minute = int(current_app.config["AUDIT_DENIALS_PER_MINUTE"])
+    if per_minute <= 0:
+        return False
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    item = parse(f"{per_minute} per minute")
+    return bool(limiter.limiter.hit(item, prefix, "audit-denials", str(getattr(actor, "id", ""))))
+
+
+def _on_access_denied(
+    sender: Any, *, actor: Any, target_type: Any, target_id: Any, ministry_id: Any, **_: Any
+) -> None:
+    if not _under_denial_budget(actor):
+        return
+    record_surviving(
+        "authz.access_denied",
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        # The actor's ministry: the other ministry learns nothing of the probe from its
+        # log, and the prober's own coordinators see it.
+        ministry_id=getattr(actor, "ministry_id", None),
+        details={"target_ministry_id": ministry_id},
+    )
+
+
+def _on_staff_action_refused(
+    sender: Any, *, actor: Any, action: str, user: Any, roles: list[str], reason: str, **_: Any
+) -> None:
+    if not _under_denial_budget(actor):
+        return
+    record_surviving(
+        "staff.action_refused",
+        actor=actor,
+        target_type=type(user).__name__ if user is not None else None,
+        target_id=getattr(user, "id", None),
+        ministry_id=getattr(actor, "ministry_id", None),
+        details={"action": action, "roles": roles, "reason": reason},
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Write the surviving records after each request; receive the refusals of authz."""
+    from training import signals
+
+    app.teardown_request(_write_surviving)
+    signals.access_denied.connect(_on_access_denied, weak=False)
+    signals.staff_action_refused.connect(_on_staff_action_refused, weak=False)
