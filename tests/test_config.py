@@ -43,7 +43,9 @@ def test_production_does_not_start_without_a_secret_key(monkeypatch):
 
 
 def test_production_settings(tmp_path):
-    config = settings(tmp_path, TRAINING_ENV="production", SECRET_KEY=LONG_SECRET)
+    config = settings(
+        tmp_path, TRAINING_ENV="production", SECRET_KEY=LONG_SECRET, KEY_ENCRYPTION_SECRET="k" * 40
+    )
 
     assert config["SECRET_KEY"] == LONG_SECRET
     assert config["SESSION_COOKIE_SECURE"] is True
@@ -216,6 +218,14 @@ def test_production_refuses_a_key_encryption_secret_equal_to_the_secret_key(tmp_
             SECRET_KEY=LONG_SECRET,
             KEY_ENCRYPTION_SECRET=f"  {LONG_SECRET} ",
         )
+
+
+def test_production_refuses_a_missing_key_encryption_secret(tmp_path):
+    # Unset, the signing keys would be encrypted with SECRET_KEY itself.
+    with pytest.raises(
+        ConfigurationError, match=r"^KEY_ENCRYPTION_SECRET must differ from SECRET_KEY"
+    ):
+        settings(tmp_path, TRAINING_ENV="production", SECRET_KEY=LONG_SECRET)
 
 
 def test_production_start_stops_with_the_variables_name(monkeypatch):

@@ -111,6 +111,7 @@ def test_session_cookie_is_http_only_and_lax_but_not_secure_outside_production(c
 def production_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     monkeypatch.setenv("TRAINING_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", PRODUCTION_SECRET)
+    monkeypatch.setenv("KEY_ENCRYPTION_SECRET", "k" * 40)
     application = create_app(_settings(database_url))
     with application.app_context():
         seed_ministries()

@@ -106,10 +106,12 @@ def _refuse_unsafe_production(
             "RATELIMIT_ENABLED must not be false when TRAINING_ENV=production: the sign-in, "
             "password-reset and verification limits are what stop guessing and flooding."
         )
-    if environ.get("KEY_ENCRYPTION_SECRET", "").strip() == secret_key:
+    # Unset, it would fall back to SECRET_KEY: the same thing as setting it equal.
+    if environ.get("KEY_ENCRYPTION_SECRET", "").strip() in {"", secret_key}:
         raise ConfigurationError(
-            "KEY_ENCRYPTION_SECRET must differ from SECRET_KEY when TRAINING_ENV=production: "
-            "a leaked or rotated SECRET_KEY must not expose or lose the signing keys."
+            "KEY_ENCRYPTION_SECRET must differ from SECRET_KEY when TRAINING_ENV=production "
+            "(set it, and back it up): a leaked or rotated SECRET_KEY must not expose or lose "
+            "the signing keys."
         )
 
 
