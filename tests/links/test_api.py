@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.content_helpers import synced_content  # noqa: F401
-from tests.helpers import fresh, row_counts
+from tests.helpers import audit_events, fresh, row_counts
 from tests.links.conftest import IOM_URL, PDF, PNG, course_data, multipart, stored_files, upload
 from training.extensions import db
 from training.links import services
@@ -168,7 +168,11 @@ def test_another_ministrys_course_is_a_404_everywhere(
 
     assert [answer.status_code for answer in answers] == [404] * len(answers)
     assert all(answer.get_json()["code"] == "not_found" for answer in answers)
-    assert row_counts() == before
+    # Nothing changes but the audit log, which records the refusals (issue 9, item 7).
+    after = row_counts()
+    assert {**after, "audit_event": 0} == {**before, "audit_event": 0}
+    refusals = audit_events()[before["audit_event"] :]
+    assert refusals and {event.action for event in refusals} == {"authz.access_denied"}
 
 
 def test_a_global_course_is_403_for_a_coordinators_changes(
