@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +18,9 @@ from training.extensions import db
 def synced_content(app: Any) -> dict[str, Module]:
     """Modules ``alfa`` (3 lessons, quiz of 3: single, true/false, multiple) and ``beta``
     (prerequisite: alfa), and the program ``programa-prueba``."""
-    catalog.sync(VALID)
+    # The small banks are drawn whole on purpose (tests know every question): below the
+    # item-writing bar, which tests/catalog/test_item_checks.py covers on its own bank.
+    catalog.sync(VALID, item_checks="skip")
     db.session.commit()
     return {module.slug: module for module in db.session.scalars(db.select(Module))}
 
@@ -51,3 +55,30 @@ def wrong_answers(attempt: dict[str, Any], app: Any) -> list[dict[str, Any]]:
             }
         )
     return answers
+
+
+def reopen_lessons(call: Any, slug: str = "alfa") -> None:
+    """Open every lesson of the module again through the API: after a failed attempt, a
+    retake waits until the lessons of the missed objectives were reopened."""
+    detail = call("GET", f"/api/v1/modules/{slug}").get_json()
+    for lesson in detail["lessons"]:
+        response = call("GET", f"/api/v1/modules/{slug}/lessons/{lesson['number']}")
+        assert response.status_code == 200
+
+
+SCENARIO_FIXTURE = Path(__file__).parent / "quizzes" / "scenario_fixture"
+
+
+@pytest.fixture
+def scenario_content(app: Any, tmp_path: Path) -> dict[str, Module]:
+    """The small valid content where module ``alfa``'s quiz is two items, both drawn: the
+    single-choice q01 and the scenario s01 (three steps st1 -> st2 -> st3; at each, a is
+    safe with credit 1, b is unsafe and ends the case, c has credit 0.5; st3 ends it)."""
+    from tests.catalog.conftest import overlay
+
+    target = tmp_path / "scenario-content"
+    shutil.copytree(VALID, target)
+    overlay(SCENARIO_FIXTURE, target)
+    catalog.sync(target, item_checks="skip")
+    db.session.commit()
+    return {module.slug: module for module in db.session.scalars(db.select(Module))}

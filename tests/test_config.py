@@ -252,3 +252,11 @@ def test_production_accepts_rate_limits_on_and_a_separate_key_secret(tmp_path):
 
 def test_outside_production_rate_limits_may_be_off(tmp_path):
     assert settings(tmp_path, RATELIMIT_ENABLED="false")["RATELIMIT_ENABLED"] is False
+
+
+def test_content_item_checks_default_to_errors_and_accept_warn_only(tmp_path):
+    assert settings(tmp_path, TRAINING_ENV="testing")["CONTENT_ITEM_CHECKS"] == "error"
+    warn = settings(tmp_path, TRAINING_ENV="testing", CONTENT_ITEM_CHECKS=" Warn ")
+    assert warn["CONTENT_ITEM_CHECKS"] == "warn"
+    with pytest.raises(ConfigurationError, match="CONTENT_ITEM_CHECKS"):
+        settings(tmp_path, TRAINING_ENV="testing", CONTENT_ITEM_CHECKS="skip")

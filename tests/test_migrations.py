@@ -103,3 +103,57 @@ def test_every_migration_has_a_downgrade() -> None:
         source = path.read_text(encoding="utf-8")
         body = source.split("def downgrade():", 1)[1]
         assert body.strip() and not body.strip().startswith("pass"), path.name
+
+
+def _catalogue_row_before_objectives() -> None:
+    """A module version, a lesson and a question as written before revision 0011."""
+    statements = [
+        "INSERT INTO module (id, slug, active, created_at) VALUES (1, 'alfa', true, :now)",
+        "INSERT INTO module_version (id, module_id, number, content_hash, label, position, "
+        "title, summary, objectives, prerequisites, topics, estimated_minutes, hours, "
+        "job_aid_title, job_aid_html, pass_mark, max_attempts, questions_per_attempt, "
+        "created_at) VALUES (1, 1, 1, 'h', '2026.1', 1, '{\"es\": \"A\"}', '{\"es\": \"A\"}', "
+        '\'{"es": ["Uno", "Dos"], "en": ["One", "Two"]}\', \'[]\', \'[]\', 30, 1, '
+        "'{}', '{}', 80, 3, 2, :now)",
+        "INSERT INTO lesson (id, module_version_id, number, key, kind, title, html, "
+        "word_count) VALUES (1, 1, 1, '01-a', 'lesson', '{}', '{}', '{}')",
+        "INSERT INTO question (id, module_version_id, key, position, type, topic, text, "
+        "explanation) VALUES (1, 1, 'q01', 0, 'single', 'definitions', '{}', '{}')",
+    ]
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), {"now": "2026-11-30 10:00:00"})
+
+
+def _read(statement: str) -> list[object]:
+    import json
+
+    with db.engine.connect() as connection:
+        values = connection.execute(text(statement)).scalars().all()
+    # SQLite returns JSON columns read with text() as strings.
+    return [
+        json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+        for value in values
+    ]
+
+
+def test_learning_objectives_migration_converts_objectives_both_ways(
+    migration_app: Flask,
+) -> None:
+    upgrade(revision="0010")
+    _catalogue_row_before_objectives()
+    upgrade(revision="0011")
+    assert _read("SELECT objectives FROM module_version") == [
+        [{"id": "o1", "es": "Uno", "en": "One"}, {"id": "o2", "es": "Dos", "en": "Two"}]
+    ]
+    assert _read("SELECT review FROM module_version") == ["after_pass_or_last_attempt"]
+    assert _read("SELECT retake_after_hours FROM module_version") == [0]
+    assert [bool(v) for v in _read("SELECT retake_requires_review FROM module_version")] == [True]
+    assert _read("SELECT objectives FROM lesson") == [[]]
+    assert _read("SELECT objective FROM question") == [None]
+    downgrade(revision="0010")
+    assert _read("SELECT objectives FROM module_version") == [
+        {"es": ["Uno", "Dos"], "en": ["One", "Two"]}
+    ]
+    upgrade()
+    assert _differences() == []

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.catalog.conftest import SHIPPED, VALID
 from tests.conftest import login
-from tests.content_helpers import wrong_answers
+from tests.content_helpers import reopen_lessons, wrong_answers
 from tests.factories import create_user
 from training.catalog import services as catalog
 from training.extensions import db
@@ -17,7 +17,9 @@ def build(app: Any, content: Path, slug: str, *, attempts: int, others: int) -> 
     """A learner with ``attempts`` graded attempts on ``slug`` and every lesson read, plus
     ``others`` learners with their own progress; returns a signed-in client and the last
     attempt's id."""
-    catalog.sync(content)
+    # Shipped banks: item-writing findings are warnings until issue 12; the small
+    # engine fixture is below that bar on purpose.
+    catalog.sync(content, item_checks="warn" if content == SHIPPED else "skip")
     db.session.commit()
     api = app.test_client()
     learners = [create_user(roles=["learner"]) for _ in range(others + 1)]
@@ -36,6 +38,12 @@ def build(app: Any, content: Path, slug: str, *, attempts: int, others: int) -> 
                 f"/api/v1/attempts/{attempt['id']}/submission",
                 headers=headers,
                 json={"answers": wrong_answers(attempt, app)},
+            )
+            reopen_lessons(
+                lambda method, path, h=headers, **kw: api.open(
+                    path, method=method, headers=h, **kw
+                ),
+                slug,
             )
             if person is learners[0]:
                 last = attempt["id"]

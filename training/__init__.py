@@ -147,10 +147,12 @@ def _register_commands(app: Flask) -> None:
     from training.links.cli import links_cli
     from training.mail.cli import mail_cli
     from training.ministries.cli import ministries_cli
-    from training.reports.cli import reports_cli
+    from training.reports.cli import item_report, reports_cli
     from training.system.cli import demo
 
     app.cli.add_command(users_cli)
+    # The authors' item statistics read reports, a layer above the catalogue.
+    content_cli.add_command(item_report)
     app.cli.add_command(content_cli)
     ministries_cli.add_command(keygen)
     app.cli.add_command(ministries_cli)

@@ -17,7 +17,9 @@ def test_there_are_at_least_fifteen_broken_fixtures() -> None:
 
 
 def test_the_small_valid_fixture_loads(content_dir: Path) -> None:
-    bundle, problems = load(Path("content"))
+    # Item-writing checks: tests/catalog/test_item_checks.py (this fixture's banks of
+    # three are drawn whole on purpose).
+    bundle, problems = load(Path("content"), item_checks_mode="skip")
     assert problems == []
     assert bundle is not None
     assert [module.slug for module in bundle.modules] == ["alfa", "beta"]
@@ -27,15 +29,16 @@ def test_the_small_valid_fixture_loads(content_dir: Path) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_broken_content_is_reported_with_file_and_line(case: str, content_dir: Path) -> None:
     overlay(BROKEN / case, content_dir)
-    bundle, problems = load(Path("content"))
+    bundle, problems = load(Path("content"), item_checks_mode="skip")
     expected = (BROKEN / case / "expected.txt").read_text(encoding="utf-8").splitlines()
     assert bundle is None
     assert [str(problem) for problem in problems] == expected
 
 
 def test_the_shipped_curriculum_is_valid() -> None:
-    bundle, problems = load(SHIPPED)
-    assert [str(problem) for problem in problems] == []
+    # Item-writing findings are warnings for the shipped banks until issue 12.
+    bundle, problems = load(SHIPPED, item_checks_mode="warn")
+    assert [str(problem) for problem in problems if not problem.warning] == []
     assert bundle is not None
     assert len(bundle.modules) >= 10
     for module in bundle.modules:

@@ -34,7 +34,7 @@ def counts() -> dict[str, int]:
 
 
 def synced() -> services.SyncReport:
-    report = services.sync(CONTENT)
+    report = services.sync(CONTENT, item_checks="skip")
     db.session.commit()
     return report
 
@@ -145,7 +145,7 @@ def test_a_failed_sync_leaves_the_database_as_it_was(
     writes.clear()
     overlay(BROKEN / case, content_dir)
     with pytest.raises(services.ContentInvalid) as raised:
-        services.sync(CONTENT)
+        services.sync(CONTENT, item_checks="skip")
     db.session.rollback()
     assert raised.value.problems
     assert writes == []
@@ -157,7 +157,7 @@ def test_a_failed_sync_leaves_the_database_as_it_was(
 
 def test_the_shipped_curriculum_syncs(app: Any) -> None:
     root = Path(app.root_path).parent / "content" / "manual_modules"
-    report = services.sync(root)
+    report = services.sync(root, item_checks="warn")
     db.session.commit()
     assert len(report.created_modules) >= 10
     program = db.session.scalar(db.select(Program))

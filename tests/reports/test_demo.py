@@ -9,6 +9,7 @@ from tests.helpers import fresh, row_counts
 from training.accounts import services as accounts
 from training.catalog import services as catalog
 from training.extensions import db
+from training.reports import item_statistics
 from training.system.demo_learning import DEMO_STAFF
 from training.system.services import DEMO_PASSWORD
 
@@ -20,7 +21,7 @@ def token(client: Any, email: str) -> dict[str, str]:
 
 
 def test_demo_fills_every_report_and_is_idempotent(app: Any, runner: Any) -> None:
-    catalog.sync(SHIPPED)
+    catalog.sync(SHIPPED, item_checks="warn")
     db.session.commit()
     assert runner.invoke(args=["demo"]).exit_code == 0
     before = row_counts()
@@ -59,6 +60,17 @@ def test_demo_fills_every_report_and_is_idempotent(app: Any, runner: Any) -> Non
     ).get_json()
     by_code = {row["ministry"]: row for row in figures["items"]}
     assert by_code["GT"]["certificates"] >= 2 and by_code["MX"]["completed"] >= 1
+
+    # The authors' item statistics: every question of the shipped banks has enough
+    # answers for its indices, and the command prints them with their flags.
+    statistics = item_statistics.item_statistics()
+    assert statistics and all(
+        item.attempts >= item_statistics.MIN_ANSWERS and item.discrimination is not None
+        for item in statistics
+    )
+    report = runner.invoke(args=["content", "item-report"])
+    assert report.exit_code == 0 and "too_easy" in report.output
+    assert "unused_option" in report.output and "low_discrimination" in report.output
 
     email = DEMO_STAFF[0][0]
     assert accounts.authenticate(email, DEMO_PASSWORD).email == email

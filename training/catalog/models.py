@@ -6,6 +6,7 @@ what the learner saw. Texts are stored per language as JSON objects ``{"es": ...
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +24,10 @@ from training.database import UTCDateTime, utcnow
 from training.extensions import db
 
 Translated = dict[str, str]
+
+REVIEW_IMMEDIATE = "immediate"
+REVIEW_AFTER_PASS_OR_LAST = "after_pass_or_last_attempt"  # noqa: S105 - not a secret
+REVIEW_POLICIES = (REVIEW_IMMEDIATE, REVIEW_AFTER_PASS_OR_LAST)
 
 
 def in_language(texts: Translated | None, language: str) -> str:
@@ -65,6 +70,8 @@ class ModuleVersion(db.Model):  # type: ignore[name-defined]
         CheckConstraint("pass_mark BETWEEN 0 AND 100", name="pass_mark"),
         CheckConstraint("max_attempts >= 1", name="max_attempts"),
         CheckConstraint("questions_per_attempt >= 1", name="questions_per_attempt"),
+        CheckConstraint("review IN ('immediate', 'after_pass_or_last_attempt')", name="review"),
+        CheckConstraint("retake_after_hours >= 0", name="retake_after_hours"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +82,9 @@ class ModuleVersion(db.Model):  # type: ignore[name-defined]
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[Translated] = mapped_column(JSON)
     summary: Mapped[Translated] = mapped_column(JSON)
-    objectives: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    # ``[{"id": "act-means-purpose", "es": ..., "en": ...[, "fr": ...]}, ...]``: ids are
+    # stable across versions (questions and lessons name them).
+    objectives: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     prerequisites: Mapped[list[str]] = mapped_column(JSON)
     topics: Mapped[list[str]] = mapped_column(JSON)
     estimated_minutes: Mapped[int] = mapped_column(Integer)
@@ -86,9 +95,21 @@ class ModuleVersion(db.Model):  # type: ignore[name-defined]
     max_attempts: Mapped[int] = mapped_column(Integer)
     time_limit_s: Mapped[int | None] = mapped_column(Integer)
     questions_per_attempt: Mapped[int] = mapped_column(Integer)
+    # What a graded attempt shows (see REVIEW_POLICIES), whether a retake after a failure
+    # waits for the learner to reopen the missed objectives' lessons, and how long.
+    review: Mapped[str] = mapped_column(
+        String(40), default=REVIEW_AFTER_PASS_OR_LAST, server_default=REVIEW_AFTER_PASS_OR_LAST
+    )
+    retake_requires_review: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    retake_after_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     module: Mapped[Module] = relationship(back_populates="versions", foreign_keys=[module_id])
+
+    def objective_texts(self, language: str) -> list[str]:
+        """The objectives' texts in ``language`` (Spanish when it has none)."""
+        return [in_language(objective, language) for objective in self.objectives]
+
     lessons: Mapped[list[Lesson]] = relationship(
         back_populates="module_version",
         order_by="Lesson.number",
@@ -116,6 +137,8 @@ class Lesson(db.Model):  # type: ignore[name-defined]
     title: Mapped[Translated] = mapped_column(JSON)
     html: Mapped[Translated] = mapped_column(JSON)
     word_count: Mapped[dict[str, int]] = mapped_column(JSON)
+    # Ids of the module version's objectives this lesson teaches.
+    objectives: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     module_version: Mapped[ModuleVersion] = relationship(back_populates="lessons")
 
@@ -124,7 +147,10 @@ class Question(db.Model):  # type: ignore[name-defined]
     __tablename__ = "question"
     __table_args__ = (
         UniqueConstraint("module_version_id", "key"),
-        CheckConstraint("type IN ('single', 'multiple', 'true_false')", name="type"),
+        CheckConstraint(
+            "type IN ('single', 'multiple', 'true_false', 'scenario')",
+            name="type",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,8 +159,14 @@ class Question(db.Model):  # type: ignore[name-defined]
     position: Mapped[int] = mapped_column(Integer)
     type: Mapped[str] = mapped_column(String(20))
     topic: Mapped[str] = mapped_column(String(40))
+    # The objective id this question assesses; null for questions loaded before
+    # objectives existed (their attempts keep their scores).
+    objective: Mapped[str | None] = mapped_column(String(60))
     text: Mapped[Translated] = mapped_column(JSON)
     explanation: Mapped[Translated] = mapped_column(JSON)
+    # type scenario only: {"start": step id, "steps": [...]} (see training.quizzes.scenarios);
+    # a scenario has no Choice rows.
+    scenario: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     module_version: Mapped[ModuleVersion] = relationship(back_populates="questions")
     choices: Mapped[list[Choice]] = relationship(

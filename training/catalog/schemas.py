@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from training.schemas import PageSchema
 
@@ -33,11 +41,17 @@ TOPICS = (
     "media",
     "children",
 )
-QUESTION_TYPES = ("single", "multiple", "true_false")
+QUESTION_TYPES = ("single", "multiple", "true_false", "scenario")
 SLUG = validate.Regexp(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
     error="must be lower-case letters, digits and dashes, like conceptos or marco-juridico",
 )
+OBJECTIVE_ID = validate.Regexp(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    error="must be lower-case letters, digits and dashes, like act-means-purpose",
+)
+MIN_OBJECTIVES, MAX_OBJECTIVES = 3, 6
+REVIEW_POLICIES = ("immediate", "after_pass_or_last_attempt")
 CONTENT_ID = validate.Regexp(
     r"^[A-Za-z0-9_-]{1,40}$", error="must be 1 to 40 letters, digits, dashes or underscores"
 )
@@ -86,6 +100,27 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+class ObjectiveSchema(StrictSchema):
+    id = fields.String(required=True, validate=[OBJECTIVE_ID, validate.Length(max=60)])
+    es = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    en = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    fr = fields.String(validate=validate.Length(min=1, max=500))
+
+
+class ObjectiveList(fields.List):
+    """The list of ``{id, es, en}`` objectives; the old ``{es: [...], en: [...]}`` form is
+    refused with a message that shows the new one."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dict):
+            raise ValidationError(
+                "objectives are now a list with an id per objective, e.g. "
+                "'- id: act-means-purpose' followed by 'es: ...' and 'en: ...'; "
+                "the old form {es: [...], en: [...]} is no longer accepted"
+            )
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class ModuleFileSchema(StrictSchema):
     slug = fields.String(required=True, validate=SLUG)
     order = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=999))
@@ -96,11 +131,13 @@ class ModuleFileSchema(StrictSchema):
     hours = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
     title = Translated(required=True, item=fields.String(validate=validate.Length(min=1, max=200)))
     summary = Translated(required=True)
-    objectives = Translated(
+    objectives = ObjectiveList(
+        fields.Nested(ObjectiveSchema),
         required=True,
-        item=fields.List(
-            fields.String(validate=validate.Length(min=1, max=500)),
-            validate=validate.Length(min=1, max=12),
+        validate=validate.Length(
+            min=MIN_OBJECTIVES,
+            max=MAX_OBJECTIVES,
+            error=f"a module has {MIN_OBJECTIVES} to {MAX_OBJECTIVES} objectives",
         ),
     )
     prerequisites = fields.List(fields.String(validate=SLUG), load_default=list)
@@ -118,23 +155,67 @@ class ChoiceSchema(StrictSchema):
     feedback = Translated(required=True)
 
 
+class ScenarioChoiceSchema(StrictSchema):
+    id = fields.String(required=True, validate=CONTENT_ID)
+    text = Translated(required=True)
+    feedback = Translated(required=True)
+    credit = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+    # The next step's id; omitted (or ``end``) where the case ends.
+    next = fields.String(load_default=None, allow_none=True, validate=CONTENT_ID)
+    unsafe = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+
+    @post_load
+    def _end_is_no_next(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if data.get("next") == "end":
+            data["next"] = None
+        return data
+
+
+class ScenarioStepSchema(StrictSchema):
+    id = fields.String(required=True, validate=CONTENT_ID)
+    text = Translated(required=True)
+    choices = fields.List(
+        fields.Nested(ScenarioChoiceSchema), required=True, validate=validate.Length(min=2, max=6)
+    )
+
+
 class QuestionSchema(StrictSchema):
     id = fields.String(required=True, validate=CONTENT_ID)
     type = fields.String(
         required=True,
         validate=validate.OneOf(
             QUESTION_TYPES,
-            error="unknown question type {input!r} (use single, multiple or true_false)",
+            error="unknown question type {input!r} (use single, multiple, true_false or scenario)",
         ),
     )
     topic = fields.String(
         required=True, validate=validate.OneOf(TOPICS, error="unknown topic {input!r}")
     )
+    objective = fields.String(required=True, validate=[OBJECTIVE_ID, validate.Length(max=60)])
     text = Translated(required=True)
     explanation = Translated(required=True)
-    choices = fields.List(
-        fields.Nested(ChoiceSchema), required=True, validate=validate.Length(min=2, max=8)
-    )
+    choices = fields.List(fields.Nested(ChoiceSchema), validate=validate.Length(min=2, max=8))
+    # type scenario only (the graph rules are checked in training.catalog.scenarios):
+    start = fields.String(validate=CONTENT_ID)
+    steps = fields.List(fields.Nested(ScenarioStepSchema), validate=validate.Length(min=2, max=12))
+
+    @validates_schema
+    def _fields_of_the_type(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("type") == "scenario":
+            for name in ("start", "steps"):
+                if name not in data:
+                    raise ValidationError("Missing data for required field.", name)
+            if "choices" in data:
+                raise ValidationError(
+                    "a scenario has steps, not choices: put the choices under each step",
+                    "choices",
+                )
+        elif "type" in data:
+            if "choices" not in data:
+                raise ValidationError("Missing data for required field.", "choices")
+            for name in ("start", "steps"):
+                if name in data:
+                    raise ValidationError(f"only a scenario has {name}", name)
 
 
 class QuizFileSchema(StrictSchema):
@@ -147,6 +228,17 @@ class QuizFileSchema(StrictSchema):
     )
     questions_per_attempt = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=100)
+    )
+    review = fields.String(
+        load_default="after_pass_or_last_attempt",
+        validate=validate.OneOf(
+            REVIEW_POLICIES,
+            error="review must be immediate or after_pass_or_last_attempt",
+        ),
+    )
+    retake_requires_review = fields.Boolean(load_default=True, truthy={True}, falsy={False})
+    retake_after_hours = fields.Integer(
+        load_default=0, strict=True, validate=validate.Range(min=0, max=24 * 30)
     )
     questions = fields.List(
         fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1, max=500)
@@ -171,6 +263,11 @@ class FrontMatterSchema(StrictSchema):
         validate=validate.OneOf(
             ("lesson", "case_study"), error="kind must be lesson or case_study"
         ),
+    )
+    # The ids of the module objectives a lesson teaches (required in the Spanish lesson
+    # files, checked by ``training.catalog.validation``; job aids do not list any).
+    objectives = fields.List(
+        fields.String(validate=[OBJECTIVE_ID, validate.Length(max=60)]), load_default=None
     )
 
     @validates_schema
@@ -216,6 +313,10 @@ class QuizRulesSchema(Schema):
 class ModuleDetailSchema(ModuleSummarySchema):
     summary = fields.String()
     objectives = fields.List(fields.String())
+    objective_ids = fields.List(
+        fields.String(),
+        metadata={"description": "Stable ids of the objectives, in the order of objectives"},
+    )
     hours = fields.Integer()
     lessons = fields.List(fields.Nested(LessonSummarySchema))
     quiz = fields.Nested(QuizRulesSchema)

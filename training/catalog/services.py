@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from training.catalog import markdown
 from training.catalog.content import IMAGE_TYPES, ContentBundle, ModuleSource, Problem, load
@@ -47,6 +48,8 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     program_changed: bool = False
+    # Item-writing findings reported as warnings (``item_checks="warn"``).
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -55,20 +58,24 @@ class SyncReport:
         )
 
 
-def validate(root: Path) -> list[Problem]:
-    """Every problem in the content under ``root`` (empty when it is ready to sync)."""
-    return load(root)[1]
+def validate(root: Path, *, item_checks: str = "error") -> list[Problem]:
+    """Every problem in the content under ``root``; it is ready to sync when none is an
+    error. ``item_checks``: "error", "warn" or "skip" (see ``content.ITEM_CHECK_MODES``)."""
+    return load(root, item_checks_mode=item_checks)[1]
 
 
-def sync(root: Path) -> SyncReport:
+def sync(root: Path, *, item_checks: str = "error") -> SyncReport:
     """Load the content under ``root`` into the catalogue (flushes; the caller commits).
 
-    Raises :class:`ContentInvalid` without writing anything when any file has a problem.
+    Raises :class:`ContentInvalid` without writing anything when any file has an error
+    (warnings do not stop it).
     """
-    bundle, problems = load(root)
+    bundle, problems = load(root, item_checks_mode=item_checks)
     if bundle is None:
         raise ContentInvalid(problems)
-    return sync_bundle(bundle)
+    report = sync_bundle(bundle)
+    report.warnings = problems
+    return report
 
 
 def sync_bundle(bundle: ContentBundle) -> SyncReport:
@@ -127,7 +134,7 @@ def _new_version(module: Module, source: ModuleSource) -> ModuleVersion:
         position=data["order"],
         title=data["title"],
         summary=data["summary"],
-        objectives=data["objectives"],
+        objectives=[dict(objective) for objective in data["objectives"]],
         prerequisites=list(data["prerequisites"]),
         topics=list(data["topics"]),
         estimated_minutes=data["estimated_minutes"],
@@ -138,6 +145,9 @@ def _new_version(module: Module, source: ModuleSource) -> ModuleVersion:
         max_attempts=quiz["max_attempts"],
         time_limit_s=quiz["time_limit_minutes"] * 60 if quiz["time_limit_minutes"] else None,
         questions_per_attempt=quiz["questions_per_attempt"],
+        review=quiz["review"],
+        retake_requires_review=quiz["retake_requires_review"],
+        retake_after_hours=quiz["retake_after_hours"],
         lessons=[
             Lesson(
                 number=lesson.number,
@@ -146,6 +156,7 @@ def _new_version(module: Module, source: ModuleSource) -> ModuleVersion:
                 title=lesson.title,
                 html={lang: render(body) for lang, body in lesson.body.items()},
                 word_count={lang: len(body.split()) for lang, body in lesson.body.items()},
+                objectives=list(lesson.objectives),
             )
             for lesson in source.lessons
         ],
@@ -155,8 +166,10 @@ def _new_version(module: Module, source: ModuleSource) -> ModuleVersion:
                 position=position,
                 type=question["type"],
                 topic=question["topic"],
+                objective=question["objective"],
                 text=question["text"],
                 explanation=question["explanation"],
+                scenario=_scenario(question),
                 choices=[
                     Choice(
                         key=choice["id"],
@@ -165,7 +178,7 @@ def _new_version(module: Module, source: ModuleSource) -> ModuleVersion:
                         text=choice["text"],
                         feedback=choice["feedback"],
                     )
-                    for choice_position, choice in enumerate(question["choices"])
+                    for choice_position, choice in enumerate(question.get("choices", []))
                 ],
             )
             for position, question in enumerate(quiz["questions"])
@@ -174,6 +187,13 @@ def _new_version(module: Module, source: ModuleSource) -> ModuleVersion:
     db.session.add(version)
     db.session.flush()
     return version
+
+
+def _scenario(question: dict[str, Any]) -> dict[str, Any] | None:
+    """A scenario's steps as stored on its question (see training.quizzes.scenarios)."""
+    if question["type"] != "scenario":
+        return None
+    return {"start": question["start"], "steps": question["steps"]}
 
 
 def _store_images(source: ModuleSource) -> dict[str, str]:

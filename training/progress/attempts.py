@@ -14,6 +14,7 @@ from training.extensions import db
 from training.progress.events import record_event
 from training.progress.modules import module_view
 from training.progress.records import start_module
+from training.progress.remediation import hold
 from training.quizzes import services as quizzes
 from training.quizzes.models import Attempt
 
@@ -22,7 +23,8 @@ def start(actor: Any, slug: str) -> tuple[Attempt, bool]:
     """The learner's attempt in progress for module ``slug``, or a new one.
 
     Returns (attempt, created). Refused (403, with the reason) when the module is locked
-    by its prerequisites or no attempt is left.
+    by its prerequisites, no attempt is left, or a retake after a failure waits for the
+    learner to reopen lessons or for time to pass (``training.progress.remediation``).
     """
     user = authz.require(actor, authz.Permission.learn)
     view = module_view(user, slug)
@@ -47,6 +49,9 @@ def start(actor: Any, slug: str) -> tuple[Attempt, bool]:
             ),
             details={"reason": "no_attempts_left", "attempts_used": view.attempts_used},
         )
+    waiting = hold(user, view)
+    if waiting is not None:
+        raise waiting.error()
     start_module(user, view)
     attempt, created = quizzes.open_attempt(user, view.version, number=view.attempts_used + 1)
     if not created:

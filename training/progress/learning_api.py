@@ -12,7 +12,7 @@ from training.catalog import schemas
 from training.catalog.models import Lesson, in_language
 from training.extensions import db
 from training.i18n import current_language
-from training.progress import attempts, modules, records
+from training.progress import attempts, modules, records, remediation
 from training.quizzes import presenters as quiz_presenters
 from training.quizzes import schemas as quiz_schemas
 from training.schemas import envelope
@@ -72,7 +72,8 @@ class ModuleDetail(MethodView):
         return {
             **module_summary(view, language),
             "summary": in_language(version.summary, language),
-            "objectives": version.objectives.get(language) or version.objectives["es"],
+            "objectives": version.objective_texts(language),
+            "objective_ids": [objective["id"] for objective in version.objectives],
             "hours": version.hours,
             "lessons": [
                 lesson_data(item, language, item.number in read) for item in version.lessons
@@ -99,6 +100,8 @@ class LessonDetail(MethodView):
         view = modules.module_view(user, slug)
         lesson = modules.lesson(view, number)
         read = lesson.number in modules.read_lesson_numbers(user, view.version)
+        remediation.note_opened(user, lesson)
+        db.session.commit()
         return {**lesson_data(lesson, language, read), "html": in_language(lesson.html, language)}
 
 
@@ -120,7 +123,13 @@ class Attempts(MethodView):
     @blp.alt_response(
         200, schema=quiz_schemas.AttemptSchema, description="The attempt already in progress."
     )
-    @blp.alt_response(403, description="Locked by prerequisites, or no attempt left.")
+    @blp.alt_response(
+        403,
+        description="Locked by prerequisites (details.reason prerequisites), no attempt left "
+        "(no_attempts_left), lessons of the objectives missed not reopened since the failed "
+        "attempt (code review_required, details.lessons) or a wait after it (code "
+        "retake_wait, details.retry_at).",
+    )
     @blp.alt_response(404, description="No such module.")
     @authz.permission_required(authz.Permission.learn)
     def post(self, slug: str) -> tuple[dict[str, Any], int]:

@@ -86,3 +86,16 @@ class LearningEvent(db.Model):  # type: ignore[name-defined]
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LessonView(db.Model):  # type: ignore[name-defined]
+    """When a learner last opened a lesson (its page or through the API): a retake after a
+    failure waits until the lessons of the missed objectives were opened after it."""
+
+    __tablename__ = "lesson_view"
+    __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -17,6 +17,7 @@ from training.extensions import db
 from training.progress.events import record_event
 from training.progress.models import LessonProgress, ModuleProgress, ProgramCompletion
 from training.progress.modules import ModuleView, learner, lesson, module_view
+from training.progress.remediation import note_opened
 from training.quizzes.models import Attempt
 
 
@@ -49,6 +50,7 @@ def mark_lesson_read(actor: Any, slug: str, number: Any) -> tuple[ModuleView, Le
     user = learner(actor)
     view = module_view(user, slug)
     item = lesson(view, number)
+    note_opened(user, item)
     progress = start_module(user, view)
     exists = db.session.scalar(
         select(LessonProgress.id).where(

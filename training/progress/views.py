@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from training import authz
 from training.extensions import db
-from training.progress import attempts, modules, records
+from training.progress import attempts, modules, records, remediation
 from training.quizzes import services as quizzes
 
 blueprint = Blueprint("progress", __name__)
@@ -24,11 +24,14 @@ def list_modules() -> str:
 def show_module(slug: str) -> str:
     user = authz.actor()
     view = modules.module_view(user, slug)
+    # Decided whatever the attempts left, so that the page's queries do not vary.
+    waiting = remediation.hold(user, view)
     return render_template(
         "progress/module.html",
         view=view,
         read=modules.read_lesson_numbers(user, view.version),
         attempts=quizzes.history(user, view.module.id),
+        hold=waiting,
     )
 
 
@@ -38,6 +41,8 @@ def show_lesson(slug: str, number: str) -> str:
     user = authz.actor()
     view = modules.module_view(user, slug)
     lesson = modules.lesson(view, number)
+    remediation.note_opened(user, lesson)
+    db.session.commit()
     lessons = view.version.lessons
     index = lessons.index(lesson)
     return render_template(

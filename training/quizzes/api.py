@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from training import authz
 from training.extensions import db
 from training.i18n import current_language
-from training.quizzes import presenters, schemas, services
+from training.quizzes import decisions, presenters, schemas, services
 
 blp = Blueprint(
     "quizzes_api",
@@ -62,6 +62,36 @@ class Submission(MethodView):
             raise
         db.session.commit()
         return presenters.attempt(attempt, current_language())
+
+
+@blp.route("/attempts/<attempt_id>/scenario/<question_id>")
+class ScenarioDecision(MethodView):
+    @blp.arguments(schemas.DecisionSchema)
+    @blp.response(200, schemas.QuestionOutSchema)
+    @blp.alt_response(404, description="No such attempt of yours, or no such case in it.")
+    @blp.alt_response(
+        409, description="Already submitted or expired, or this step was already decided."
+    )
+    @blp.alt_response(422, description="The choice is not an option of the current step.")
+    @authz.permission_required(authz.Permission.learn)
+    def post(self, data: dict[str, Any], attempt_id: str, question_id: str) -> dict[str, Any]:
+        """Take the decision at the current step of a scenario question.
+
+        The server keeps the path: the answer is the question with the decisions taken so
+        far and the next step (``scenario.step``), or ``scenario.finished`` when the case
+        has ended. A decision cannot be changed, and nothing says how good it was until
+        the attempt is graded.
+        """
+        try:
+            attempt = decisions.decide(
+                authz.actor(), attempt_id, question_id, data["choice"], data.get("step")
+            )
+        except services.AttemptExpired:
+            db.session.commit()  # keep the closing and grading of the expired attempt
+            raise
+        db.session.commit()
+        result = presenters.attempt(attempt, current_language())
+        return next(q for q in result["questions"] if q["id"] == question_id)
 
 
 @blp.route("/staff/<user_id>/attempt-grants")

@@ -94,7 +94,11 @@ class AttemptQuestion(db.Model):  # type: ignore[name-defined]
 
 
 class AttemptAnswer(db.Model):  # type: ignore[name-defined]
-    """The choices a learner selected for one question; graded at submission."""
+    """The choices a learner selected for one question; graded at submission.
+
+    For a scenario, ``path`` holds the option ids chosen, one per step walked, in order
+    (decisions are added one at a time and never changed); ``choice_ids`` stays empty.
+    """
 
     __tablename__ = "attempt_answer"
 
@@ -103,6 +107,7 @@ class AttemptAnswer(db.Model):  # type: ignore[name-defined]
     )
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), primary_key=True)
     choice_ids: Mapped[list[int]] = mapped_column(JSON)
+    path: Mapped[list[str] | None] = mapped_column(JSON)
     credit: Mapped[float | None] = mapped_column(Float)
     correct: Mapped[bool | None] = mapped_column(Boolean)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

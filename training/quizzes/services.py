@@ -2,7 +2,8 @@
 
 * A learner has at most one attempt in progress per module (a partial unique index);
   starting twice returns the same attempt.
-* Questions are drawn from the bank and their order and choice order frozen at start.
+* Questions are drawn from the bank (every objective asked, unseen questions first on a
+  retake: ``training.quizzes.draw``) and their order and choice order frozen at start.
 * Nothing about correctness leaves the server before the attempt is graded.
 * Submitting claims the attempt with one conditional UPDATE (``... WHERE status =
   'in_progress'``): of two simultaneous submissions, exactly one grades; the other waits
@@ -28,7 +29,7 @@ from training.catalog.models import ModuleVersion, Question
 from training.database import parse_id, utcnow
 from training.errors import Conflict, NotFound, ValidationFailed
 from training.extensions import db
-from training.quizzes import grading
+from training.quizzes import draw, grading
 from training.quizzes.models import (
     EXPIRED,
     IN_PROGRESS,
@@ -64,8 +65,13 @@ def open_attempt(user: User, version: ModuleVersion, *, number: int) -> tuple[At
     The caller (``training.progress.attempts.start``) has checked that the learner may
     start one. Of two simultaneous starts, one creates the attempt and the other returns it.
     """
-    bank = list(version.questions)
-    drawn = _random.sample(bank, k=min(version.questions_per_attempt, len(bank)))
+    drawn = draw.draw(
+        version.questions,
+        [objective["id"] for objective in version.objectives],
+        version.questions_per_attempt,
+        draw.seen_at(user.id, version) if number > 1 else {},
+        _random,
+    )
     now = utcnow()
     attempt = Attempt(
         user_id=user.id,
@@ -158,6 +164,14 @@ def _selected_ids(attempt: Attempt, answers: list[Answer]) -> dict[int, list[int
                 _("La pregunta %(id)s tiene dos respuestas.", id=answer.question)
             ]
             continue
+        if item.question.type in grading.PATH_GRADERS:
+            problems[f"answers.{index}.question"] = [
+                _(
+                    "La pregunta %(id)s es un caso: se decide paso a paso, no con la entrega.",
+                    id=answer.question,
+                )
+            ]
+            continue
         choices = {choice.key: choice.id for choice in item.question.choices}
         unknown = [key for key in answer.choices if key not in choices]
         if unknown or len(set(answer.choices)) != len(answer.choices):
@@ -228,7 +242,8 @@ def submit(actor: Any, attempt_id: Any, answers: list[Answer]) -> Attempt:
         raise AttemptExpired(
             _("El tiempo del intento terminó; se calificó con las respuestas guardadas.")
         )
-    if not answers:
+    decided = any(answer.path for answer in attempt.answers)
+    if not answers and not decided:
         raise ValidationFailed(
             _("La entrega no tiene respuestas."),
             details={"fields": {"answers": [_("Responda al menos una pregunta.")]}},
@@ -250,6 +265,12 @@ def _grade_and_close(attempt: Attempt, selected: dict[int, list[int]], status: s
     credits: dict[int, float] = {}
     for item in attempt.items:
         question: Question = item.question
+        if question.type in grading.PATH_GRADERS and question.scenario is not None:
+            answered = saved.get(item.question_id)
+            credits[item.question_id] = grading.grade_path(
+                question.type, question.scenario, answered.path or [] if answered else []
+            )
+            continue
         correct = frozenset(choice.id for choice in question.choices if choice.correct)
         credits[item.question_id] = grading.grade(
             question.type, correct, frozenset(chosen.get(item.question_id, []))

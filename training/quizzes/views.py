@@ -8,10 +8,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from training import authz
-from training.errors import DomainError, ValidationFailed
+from training.errors import Conflict, DomainError, ValidationFailed
 from training.extensions import db
 from training.i18n import current_language
-from training.quizzes import presenters, services
+from training.quizzes import decisions, presenters, services
 from training.quizzes.models import Answer
 
 blueprint = Blueprint("quizzes", __name__)
@@ -62,3 +62,42 @@ def answer_attempt(attempt_id: str) -> ResponseReturnValue:
     else:
         db.session.commit()
     return redirect(url_for("quizzes.show_attempt", attempt_id=attempt.id))
+
+
+@blueprint.route("/attempts/<attempt_id>/scenario/<question_id>", methods=["POST"])
+@authz.permission_required(authz.Permission.learn)
+def decide_scenario(attempt_id: str, question_id: str) -> ResponseReturnValue:
+    """One decision of a scenario, posted by its step's button (no JavaScript needed).
+
+    The answers ticked elsewhere on the page are saved first, so that deciding does not
+    lose them; the page then shows the next step.
+    """
+    user = authz.actor()
+    attempt = services.get(user, attempt_id)
+    data = presenters.attempt(attempt, current_language())
+    answers = _form_answers(data["questions"])
+    choice = request.form.get(f"s-{question_id}", "")
+    try:
+        if answers:
+            services.save_answers(user, attempt.id, answers)
+        decisions.decide(
+            user, attempt.id, question_id, choice, request.form.get(f"step-{question_id}")
+        )
+    except services.AttemptExpired as error:
+        db.session.commit()
+        flash(error.message, "error")
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_template("quizzes/attempt.html", attempt=attempt, data=data), 422
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    except DomainError:
+        db.session.rollback()
+        raise
+    else:
+        db.session.commit()
+    return redirect(
+        url_for("quizzes.show_attempt", attempt_id=attempt.id, _anchor=f"q-{question_id[:40]}")
+    )

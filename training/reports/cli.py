@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from marshmallow import ValidationError
 
 from training.accounts import services as accounts
 from training.cli_support import domain_errors_exit
 from training.errors import NotFound
-from training.reports import formats, presenters, schemas, services
+from training.reports import formats, item_statistics, presenters, schemas, services
 
 reports_cli = AppGroup("reports", help="Export reports from the command line.")
 
@@ -117,3 +117,50 @@ def _write_file(chunks: Iterable[bytes], path: Path) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+@click.command("item-report")
+@click.option("--module", default=None, help="Only this module (its slug).")
+@with_appcontext
+@domain_errors_exit
+def item_report(module: str | None) -> None:
+    """Item statistics for content authors, every ministry pooled (counts only): per
+    question its attempts, facility, discrimination (upper-lower 27 %) and how often
+    each option is chosen, with the flags to review. Registered as `content item-report`."""
+    items = item_statistics.item_statistics(module)
+    click.echo(
+        "Facility: mean credit (share right). Discrimination: upper minus lower 27 % of the "
+        f"attempts by score. Indices from {item_statistics.MIN_ANSWERS} answers on. "
+        "Options: * marks a correct one, ! one chosen by under 5 %."
+    )
+    current = None
+    for item in items:
+        if (item.module, item.version) != current:
+            current = (item.module, item.version)
+            click.echo(f"\n{item.module} (version {item.version})")
+            click.echo(
+                f"  {'question':<12} {'type':<11} {'objective':<14} {'attempts':>8} "
+                f"{'facility':>8} {'discrim.':>8}  flags"
+            )
+        click.echo(
+            f"  {item.question:<12} {item.type:<11} {item.objective or '-':<14} "
+            f"{item.attempts:>8} {_index(item.facility):>8} {_index(item.discrimination):>8}  "
+            f"{', '.join(item.flags) or '-'}"
+        )
+        options = "  ".join(
+            f"{option.key}{'*' if option.correct else ''}{'!' if option.rare else ''} "
+            f"{option.chosen}{_share(option.share)}"
+            for option in item.options
+        )
+        blank = f"  blank {item.blank}" if item.blank else ""
+        click.echo(f"  {'':<12} options: {options}{blank}")
+    flagged = sum(1 for item in items if item.flags)
+    click.echo(f"\n{len(items)} question(s), {flagged} flagged.")
+
+
+def _index(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f" ({value * 100:.0f} %)"

@@ -13,7 +13,7 @@ from training.errors import ValidationFailed
 from training.extensions import db
 from training.i18n import current_language
 from training.ministries.models import Ministry
-from training.reports import api, presenters, schemas, services
+from training.reports import api, item_statistics, presenters, schemas, services
 
 blueprint = Blueprint("reports", __name__)
 
@@ -166,4 +166,19 @@ def regional() -> Response:
         modules=services.regional_modules(user, filters),
         periods=services.regional_periods(user, filters),
         link=lambda endpoint, **extra: _links(query, endpoint, **extra),
+    )
+
+
+@blueprint.route("/content/item-statistics")
+@authz.permission_required(authz.Permission.manage_content)
+def item_statistics_page() -> Response:
+    """The authors' item statistics, every ministry pooled: counts only, no names."""
+    module = request.args.get("module", "").strip() or None
+    return _page(
+        "reports/item_statistics.html",
+        module=module,
+        modules=item_statistics.modules(),
+        items=item_statistics.item_statistics(module),
+        language=current_language(),
+        statistics=item_statistics,
     )

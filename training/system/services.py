@@ -12,7 +12,7 @@ from training.errors import Conflict
 from training.extensions import db
 from training.ministries import services as ministries
 from training.ministries.models import Post
-from training.system import demo_courses, demo_learning
+from training.system import demo_courses, demo_learning, demo_statistics
 
 # Shown on screen by `flask demo`; the command refuses to run in production.
 DEMO_PASSWORD = "Palermo-2000-Demo"  # noqa: S105
@@ -82,5 +82,8 @@ def load_demo() -> list[DemoLogin]:
     # More staff with learning history, cohorts and completions of IOM's course, so that
     # every report shows something.
     demo_learning.load(posts, DEMO_PASSWORD, course)
+    # Staff of six more ministries answering the quizzes by a simple model, so that the
+    # authors' item statistics have enough answers to mean something.
+    demo_statistics.load()
     db.session.flush()
     return logins

@@ -1,0 +1,158 @@
+"""Remediation before a retake (``quiz.yaml`` ``retake_requires_review``,
+``retake_after_hours``).
+
+After a failed attempt, a new one waits until
+
+* ``retake_after_hours`` have passed since the failed attempt was graded (403
+  ``retake_wait``, with the time), and
+* with ``retake_requires_review``, the learner has opened again, after the failed attempt,
+  every lesson that teaches an objective they missed in it (403 ``review_required``, with
+  the lessons to reopen).
+
+A coordinator's grant gives more attempts, not a way round these: the learner still
+studies what they missed before using it. Lesson openings are recorded by
+:func:`note_opened` (the lesson page and the lesson API); deciding costs two queries
+(the last graded attempt with its missed objectives; the lessons with their last opening).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from training.accounts.models import User
+from training.catalog.models import Lesson, Question, in_language
+from training.database import isoformat_z, utcnow
+from training.errors import Forbidden
+from training.extensions import db
+from training.i18n import current_language
+from training.progress.models import LessonView
+from training.progress.modules import ModuleView
+from training.quizzes.models import IN_PROGRESS, Attempt, AttemptAnswer
+
+
+class ReviewRequired(Forbidden):
+    """A retake waits for the learner to reopen the lessons of the objectives missed."""
+
+    code = "review_required"
+
+
+class RetakeWait(Forbidden):
+    """A retake waits for the quiz's ``retake_after_hours`` since the failed attempt."""
+
+    code = "retake_wait"
+
+
+@dataclass
+class Hold:
+    """Why the learner may not retake yet: the lessons still to reopen, the time to wait."""
+
+    lessons: list[dict[str, Any]]
+    retry_at: datetime | None
+
+    def error(self) -> Forbidden:
+        if self.retry_at is not None:
+            when = self.retry_at.strftime("%Y-%m-%d %H:%M")
+            return RetakeWait(
+                _("Podrá volver a intentarlo a partir del %(time)s UTC.", time=when),
+                details={"reason": "retake_wait", "retry_at": isoformat_z(self.retry_at)},
+            )
+        titles = ", ".join(lesson["title"] for lesson in self.lessons)
+        return ReviewRequired(
+            _(
+                "Antes de volver a intentarlo, abra de nuevo las lecciones de los objetivos "
+                "que no alcanzó: %(lessons)s",
+                lessons=titles,
+            ),
+            details={"reason": "review_required", "lessons": self.lessons},
+        )
+
+
+def note_opened(user: User, lesson: Lesson) -> None:
+    """Record that ``user`` opened ``lesson`` now (one statement, safe under races)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    statement = insert(LessonView).values(user_id=user.id, lesson_id=lesson.id, opened_at=now)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "lesson_id"], set_={"opened_at": now}
+        )
+    )
+
+
+def _last_failure(user: User, module_id: int) -> tuple[datetime, set[str]] | None:
+    """When the learner's last graded attempt at the module was graded and the objectives
+    they missed in it; None if they have none or it passed."""
+    last = (
+        select(Attempt.id)
+        .where(
+            Attempt.user_id == user.id,
+            Attempt.module_id == module_id,
+            Attempt.status != IN_PROGRESS,
+        )
+        .order_by(Attempt.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Attempt.submitted_at, Attempt.passed, Question.objective, AttemptAnswer.correct)
+        .outerjoin(AttemptAnswer, AttemptAnswer.attempt_id == Attempt.id)
+        .outerjoin(Question, Question.id == AttemptAnswer.question_id)
+        .where(Attempt.id == last)
+    ).all()
+    if not rows or rows[0].passed:
+        return None
+    missed = {row.objective for row in rows if row.objective and not row.correct}
+    return rows[0].submitted_at or utcnow(), missed
+
+
+def hold(user: User, view: ModuleView) -> Hold | None:
+    """Why ``user`` may not start a new attempt at ``view``'s module yet, or None."""
+    version = view.version
+    if not version.retake_requires_review and not version.retake_after_hours:
+        return None
+    failure = _last_failure(user, view.module.id)
+    if failure is None:
+        return None
+    failed_at, missed = failure
+    if version.retake_after_hours:
+        retry_at = failed_at + timedelta(hours=version.retake_after_hours)
+        if utcnow() < retry_at:
+            return Hold(lessons=[], retry_at=retry_at)
+    if not version.retake_requires_review or not missed:
+        return None
+    rows = db.session.execute(
+        select(Lesson.number, Lesson.title, Lesson.objectives, LessonView.opened_at)
+        .outerjoin(
+            LessonView, and_(LessonView.lesson_id == Lesson.id, LessonView.user_id == user.id)
+        )
+        .where(Lesson.module_version_id == version.id)
+        .order_by(Lesson.number)
+    ).all()
+    pending = [
+        row
+        for row in rows
+        if missed & set(row.objectives or [])
+        and (row.opened_at is None or row.opened_at <= failed_at)
+    ]
+    if not pending:
+        return None
+    language = current_language()
+    return Hold(
+        lessons=[
+            {
+                "number": row.number,
+                "title": in_language(row.title, language),
+                "url": url_for("progress.show_lesson", slug=view.slug, number=row.number),
+            }
+            for row in pending
+        ],
+        retry_at=None,
+    )

@@ -1,0 +1,314 @@
+"""Reports: item statistics for content authors, across every ministry (counts only).
+
+Where :mod:`training.reports.items` shows a coordinator how their own ministry's learners
+fare on each question, this report tells the people who write the question banks which
+questions to rewrite: it pools the graded answers of every ministry, names nobody and
+adds how often each option is chosen, with flags for the usual warning signs.
+
+Three queries whatever the number of modules (see :func:`item_statistics`): the indices
+per question, the selections per question (grouped in the database, so a few rows per
+question however many learners answered) and the questions with their options.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, Text, case, cast, func, or_, select
+
+from training.catalog.models import Choice, Module, ModuleVersion, Question, in_language
+from training.errors import NotFound
+from training.extensions import db
+from training.quizzes.models import IN_PROGRESS, Attempt, AttemptAnswer
+
+if TYPE_CHECKING:
+    Query = Select[*tuple[Any, ...]]
+
+# A question gets its indices (and so its flags) from this many graded answers on: with
+# fewer, one learner more or less swings the facility by more than 0.1 and the 27 %
+# groups hold one or two attempts.
+MIN_ANSWERS = 10
+# Upper and lower groups: this share (per cent) of the attempts at a module version.
+GROUP_PERCENT = 27
+# Flags (the thresholds the authors' guidelines use).
+FACILITY_ABOVE = 0.9  # nearly everybody gets it right: it tells nothing
+FACILITY_BELOW = 0.2  # nearly nobody does: wrong key, or a misleading text
+DISCRIMINATION_BELOW = 0.15  # does not separate those who know from those who do not
+OPTION_BELOW = 0.05  # an option almost nobody chooses is no distractor
+
+TOO_EASY = "too_easy"
+TOO_HARD = "too_hard"
+LOW_DISCRIMINATION = "low_discrimination"
+UNUSED_OPTION = "unused_option"
+FLAGS = (TOO_EASY, TOO_HARD, LOW_DISCRIMINATION, UNUSED_OPTION)
+
+
+@dataclass(frozen=True)
+class OptionUse:
+    """One option of a question and how many of its answers selected it."""
+
+    key: str
+    correct: bool
+    text: dict[str, str]
+    chosen: int
+    share: float | None  # of the question's answers; None below MIN_ANSWERS
+
+    @property
+    def rare(self) -> bool:
+        return self.share is not None and self.share < OPTION_BELOW
+
+    def text_in(self, language: str) -> str:
+        return in_language(self.text, language)
+
+
+@dataclass(frozen=True)
+class ItemStatistics:
+    question_id: int
+    question: str
+    module: str
+    version: int
+    type: str
+    objective: str | None
+    text: dict[str, str]
+    attempts: int  # graded answers: the attempts that drew the question
+    blank: int  # of those, the ones left without any option selected
+    facility: float | None
+    discrimination: float | None
+    options: tuple[OptionUse, ...] = field(default=())
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The warning signs, in the order of :data:`FLAGS`."""
+        found = []
+        if self.facility is not None:
+            if self.facility > FACILITY_ABOVE:
+                found.append(TOO_EASY)
+            if self.facility < FACILITY_BELOW:
+                found.append(TOO_HARD)
+        if self.discrimination is not None and self.discrimination < DISCRIMINATION_BELOW:
+            found.append(LOW_DISCRIMINATION)
+        if any(option.rare for option in self.options):
+            found.append(UNUSED_OPTION)
+        return tuple(found)
+
+    def text_in(self, language: str) -> str:
+        return in_language(self.text, language)
+
+
+def flag_label(flag: str) -> str:
+    return {
+        TOO_EASY: _("demasiado fácil (facilidad > %(limit)s)", limit=FACILITY_ABOVE),
+        TOO_HARD: _("demasiado difícil (facilidad < %(limit)s)", limit=FACILITY_BELOW),
+        LOW_DISCRIMINATION: _("discrimina poco (< %(limit)s)", limit=DISCRIMINATION_BELOW),
+        UNUSED_OPTION: _("opción elegida por menos del %(percent)d %%", percent=5),
+    }[flag]
+
+
+def modules() -> list[tuple[str, dict[str, str]]]:
+    """Every module's slug and current title, in the program's order (the page's filter)."""
+    rows = db.session.execute(
+        select(Module.slug, ModuleVersion.title)
+        .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+        .order_by(ModuleVersion.position, Module.slug)
+    ).all()
+    return [(row.slug, dict(row.title or {})) for row in rows]
+
+
+def item_statistics(module: str | None = None) -> list[ItemStatistics]:
+    """The statistics of every question answered in a graded attempt, of any ministry,
+    and of every question of the modules' current versions (answered or not); only
+    module ``module`` (a slug) when given: :class:`NotFound` when no module has it.
+
+    Method (classical test theory):
+
+    * Each graded answer is one observation; an attempt that did not draw the question
+      says nothing about it. A question left blank counts, as a wrong answer.
+    * *Facility*: the mean credit of the answers, so the share of right answers for
+      single-choice and true/false questions, and the mean partial credit for the
+      others (multiple response, scenarios).
+    * *Discrimination*, upper-lower 27 % (Kelley): the graded attempts at each module
+      version are ranked by score (ties: newest first); the best 27 % (rounded half
+      up) form the upper group and the worst 27 % the lower one. A question's index is
+      its facility among the answers of upper-group attempts minus that among the
+      lower-group ones, from -1 to 1. Chosen over the point-biserial correlation
+      because it reads directly ("the strong get it right 60 points more often than
+      the weak"), it does not assume the score is normally distributed, it is the one
+      the coordinators' item analysis already shows (the two reports agree), and it is
+      computed entirely in SQL with a window function, the same on both databases. The
+      attempt's score includes the question itself (with 10 questions an attempt, this
+      inflates the index a little; the flag threshold is low enough for it).
+    * Option use: how many answers selected each option, and their share of the
+      question's answers (several per answer in multiple response).
+    * Below :data:`MIN_ANSWERS` answers a question has counts only: no index, no share,
+      no flag.
+    """
+    module_id = None
+    if module is not None:
+        module_id = db.session.scalar(select(Module.id).where(Module.slug == module))
+        if module_id is None:
+            raise NotFound(_("No existe el módulo %(slug)s.", slug=module))
+    ranked = _ranked_attempts(module_id)
+    indices = {row.question_id: row for row in db.session.execute(_indices(ranked))}
+    chosen: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    blank: dict[int, int] = defaultdict(int)
+    for row in db.session.execute(_selections(ranked)):
+        ids = json.loads(row.selected) if row.selected else []
+        if not ids:
+            blank[row.question_id] += int(row.answers)
+        for choice_id in set(ids):
+            chosen[row.question_id][choice_id] += int(row.answers)
+    return _items(_questions(module_id, indices), indices, chosen, blank)
+
+
+def _ranked_attempts(module_id: int | None) -> Any:
+    """Every graded attempt with its rank within its module version and their number."""
+    graded: Query = select(
+        Attempt.id,
+        func.row_number()
+        .over(
+            partition_by=Attempt.module_version_id,
+            order_by=(Attempt.score.desc(), Attempt.id.desc()),
+        )
+        .label("rank"),
+        func.count().over(partition_by=Attempt.module_version_id).label("attempts"),
+    ).where(Attempt.status != IN_PROGRESS, Attempt.score.is_not(None))
+    if module_id is not None:
+        graded = graded.where(Attempt.module_id == module_id)
+    return graded.subquery("ranked")
+
+
+def _indices(ranked: Any) -> Query:
+    # rank <= k with k = floor((n * 27 + 50) / 100), without a division so that both
+    # databases compute it in integers.
+    threshold = ranked.c.attempts * GROUP_PERCENT + 50
+    upper = ranked.c.rank * 100 <= threshold
+    lower = (ranked.c.attempts - ranked.c.rank + 1) * 100 <= threshold
+    credit = AttemptAnswer.credit
+    return (
+        select(
+            AttemptAnswer.question_id,
+            func.count(credit).label("answers"),
+            func.sum(credit).label("credit"),
+            func.sum(case((upper, credit), else_=0.0)).label("upper_credit"),
+            func.sum(case((upper, 1), else_=0)).label("upper_answers"),
+            func.sum(case((lower, credit), else_=0.0)).label("lower_credit"),
+            func.sum(case((lower, 1), else_=0)).label("lower_answers"),
+        )
+        .join(ranked, ranked.c.id == AttemptAnswer.attempt_id)
+        .where(credit.is_not(None))
+        .group_by(AttemptAnswer.question_id)
+    )
+
+
+def _selections(ranked: Any) -> Query:
+    """How many graded answers made each distinct selection: a handful of rows per
+    question (the JSON list as text: equal lists are equal texts)."""
+    selected = cast(AttemptAnswer.choice_ids, Text)
+    return (
+        select(
+            AttemptAnswer.question_id,
+            selected.label("selected"),
+            func.count().label("answers"),
+        )
+        .join(ranked, ranked.c.id == AttemptAnswer.attempt_id)
+        .where(AttemptAnswer.credit.is_not(None))
+        .group_by(AttemptAnswer.question_id, selected)
+    )
+
+
+def _questions(module_id: int | None, indices: dict[int, Any]) -> list[Any]:
+    """The questions to show, each with its options (one row per option), in the
+    program's order."""
+    objective = getattr(Question, "objective", None)
+    columns: list[Any] = [
+        Question.id,
+        Question.key,
+        Question.type,
+        Question.text,
+        ModuleVersion.number,
+        Module.slug,
+        Choice.id.label("choice_id"),
+        Choice.key.label("choice_key"),
+        Choice.correct,
+        Choice.text.label("choice_text"),
+    ]
+    if objective is not None:
+        columns.append(objective.label("objective"))
+    statement: Query = (
+        select(*columns)
+        .join(ModuleVersion, ModuleVersion.id == Question.module_version_id)
+        .join(Module, Module.id == ModuleVersion.module_id)
+        .outerjoin(Choice, Choice.question_id == Question.id)
+        .where(or_(Module.current_version_id == ModuleVersion.id, Question.id.in_(list(indices))))
+        .order_by(
+            ModuleVersion.position,
+            Module.slug,
+            ModuleVersion.number,
+            Question.position,
+            Choice.position,
+        )
+    )
+    if module_id is not None:
+        statement = statement.where(Module.id == module_id)
+    return list(db.session.execute(statement))
+
+
+def _items(
+    rows: Iterable[Any],
+    indices: dict[int, Any],
+    chosen: dict[int, dict[int, int]],
+    blank: dict[int, int],
+) -> list[ItemStatistics]:
+    grouped: dict[int, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.id, []).append(row)
+    items = []
+    for question_id, options in grouped.items():
+        first = options[0]
+        stats = indices.get(question_id)
+        answers = int(stats.answers) if stats is not None else 0
+        enough = answers >= MIN_ANSWERS
+        facility = discrimination = None
+        if enough and stats is not None:
+            facility = round(float(stats.credit) / answers, 3)
+            if stats.upper_answers and stats.lower_answers:
+                discrimination = round(
+                    float(stats.upper_credit) / int(stats.upper_answers)
+                    - float(stats.lower_credit) / int(stats.lower_answers),
+                    3,
+                )
+        counts = chosen.get(question_id, {})
+        items.append(
+            ItemStatistics(
+                question_id=question_id,
+                question=first.key,
+                module=first.slug,
+                version=first.number,
+                type=first.type,
+                objective=getattr(first, "objective", None),
+                text=dict(first.text or {}),
+                attempts=answers,
+                blank=blank.get(question_id, 0),
+                facility=facility,
+                discrimination=discrimination,
+                options=tuple(
+                    OptionUse(
+                        key=option.choice_key,
+                        correct=bool(option.correct),
+                        text=dict(option.choice_text or {}),
+                        chosen=counts.get(option.choice_id, 0),
+                        share=(
+                            round(counts.get(option.choice_id, 0) / answers, 3) if enough else None
+                        ),
+                    )
+                    for option in options
+                    if option.choice_id is not None
+                ),
+            )
+        )
+    return items
