@@ -98,7 +98,20 @@ def test_read_fail_retry_pass_and_see_progress(
     expect(page.locator(".explanation").first).to_be_visible()
     assert_accessible(page)
 
+    # A retake waits until the learner has reopened the lessons of the objectives missed.
     page.get_by_role("link", name=t(language, "Volver al módulo")).click()
+    hold = page.locator("#retake-hold")
+    reopen = (
+        "Antes de volver a intentarlo, abra de nuevo las lecciones de los objetivos que no alcanzó:"
+    )
+    expect(hold).to_contain_text(t(language, reopen))
+    expect(page.get_by_role("button", name=t(language, "Empezar el cuestionario"))).to_have_count(0)
+    assert_accessible(page)
+    for href in hold.get_by_role("link").evaluate_all("links => links.map(link => link.href)"):
+        page.goto(href)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto("/modules/alfa")
+    expect(hold).to_have_count(0)
     page.get_by_role("button", name=t(language, "Empezar el cuestionario")).click()
     answer(page, RIGHT[language])
     page.get_by_role("button", name=t(language, "Entregar"), exact=True).click()

@@ -201,7 +201,7 @@ def test_the_command_prints_the_table_with_flags(answered: dict[str, Module], ru
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     q02 = next(line for line in lines if line.strip().startswith("q02"))
-    assert q02.split()[:5] == ["q02", "true_false", "-", "10", "1.00"]
+    assert q02.split()[:5] == ["q02", "true_false", "smuggling", "10", "1.00"]
     assert "too_easy, low_discrimination, unused_option" in q02
     q01 = next(line for line in lines if line.strip().startswith("q01"))
     assert q01.split()[3:7] == ["10", "0.60", "1.00", "-"]
