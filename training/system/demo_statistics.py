@@ -15,8 +15,11 @@ certificate.
 
 Written directly (attempts graded by the quizzes' own grading functions, and the
 matching progress rows): going through the services for hundreds of attempts took
-half a minute, and the demo must stay quick. Draws are uniform (the real draw may
-stratify): the statistics do not depend on it.
+half a minute, and the demo must stay quick. Draws take the bank in turn (each
+attempt the next questions of the module's bank), so that every question gets about
+the same number of answers whatever the size of the bank; the statistics do not depend
+on the real draw. A scenario is walked step by step: at each step the learner takes the
+safe option with the model's probability, another option otherwise.
 
 Deterministic (seeded by e-mail and question id) and idempotent: a learner's answers
 are written only while they have no history. With no content synced, nothing happens.
@@ -37,12 +40,12 @@ from training.database import utcnow
 from training.extensions import db
 from training.ministries import services as ministries
 from training.progress.models import ModuleProgress
-from training.quizzes import grading
+from training.quizzes import grading, scenarios
 from training.quizzes.models import SUBMITTED, Attempt, AttemptAnswer, AttemptQuestion
 
 # Ministries whose simulated staff answer the quizzes, and how many each.
 MINISTRIES = ("HN", "SV", "CR", "PA", "DO", "NI")
-PER_MINISTRY = 8
+PER_MINISTRY = 10
 # Abilities spread evenly over this range (logits; 0 is a question of average
 # difficulty answered right half the time); a retake after reading again adds STUDY.
 ABILITY = (-0.5, 2.0)
@@ -79,6 +82,7 @@ def load() -> None:
     optional = [version for version in versions if version.module.slug not in required]
     if not versions:
         return  # no quizzes to answer: no simulated staff either
+    turns: dict[int, int] = {}  # per module version: how far into its bank the draws are
     for index, (email, name, code, ability) in enumerate(simulated_staff()):
         user = db.session.scalars(select(User).where(User.email == email)).first()
         if user is None:
@@ -94,7 +98,7 @@ def load() -> None:
         for version in versions:
             if version is skipped or not set(version.prerequisites) <= passed:
                 continue
-            if _take(user, version, ability, days_ago=60 - 5 * len(passed)):
+            if _take(user, version, ability, turns, days_ago=60 - 5 * len(passed)):
                 passed.add(version.module.slug)
     db.session.flush()
 
@@ -111,7 +115,9 @@ def _versions(program: Program) -> list[ModuleVersion]:
     )
 
 
-def _take(user: User, version: ModuleVersion, ability: float, *, days_ago: int) -> bool:
+def _take(
+    user: User, version: ModuleVersion, ability: float, turns: dict[int, int], *, days_ago: int
+) -> bool:
     """Read the module and take its quiz until passed or out of attempts; True if passed."""
     when = utcnow() - timedelta(days=days_ago)
     progress = ModuleProgress(
@@ -126,7 +132,10 @@ def _take(user: User, version: ModuleVersion, ability: float, *, days_ago: int) 
     bank = list(version.questions)
     for number in range(1, version.max_attempts + 1):
         rng = random.Random(f"{user.email} {version.id} {number}")  # noqa: S311 (demo data)
-        drawn = rng.sample(bank, min(version.questions_per_attempt, len(bank)))
+        size = min(version.questions_per_attempt, len(bank))
+        start = turns.get(version.id, 0)
+        turns[version.id] = start + size
+        drawn = [bank[(start + offset) % len(bank)] for offset in range(size)]
         attempt = Attempt(
             user_id=user.id,
             ministry_id=user.ministry_id,
@@ -139,9 +148,15 @@ def _take(user: User, version: ModuleVersion, ability: float, *, days_ago: int) 
         )
         credits = []
         for position, question in enumerate(drawn):
-            selected = _answer(question, ability, rng)
-            correct = frozenset(c.id for c in question.choices if c.correct)
-            credit = grading.grade(question.type, correct, frozenset(selected))
+            selected: list[int] = []
+            path: list[str] | None = None
+            if question.type == "scenario":
+                path = _walk(question, ability, rng)
+                credit = scenarios.credit(question.scenario or {}, path)
+            else:
+                selected = _answer(question, ability, rng)
+                correct = frozenset(c.id for c in question.choices if c.correct)
+                credit = grading.grade(question.type, correct, frozenset(selected))
             credits.append(credit)
             attempt.items.append(
                 AttemptQuestion(
@@ -154,6 +169,7 @@ def _take(user: User, version: ModuleVersion, ability: float, *, days_ago: int) 
                 AttemptAnswer(
                     question_id=question.id,
                     choice_ids=selected,
+                    path=path,
                     credit=credit,
                     correct=credit == 1.0,
                     saved_at=when,
@@ -171,16 +187,40 @@ def _take(user: User, version: ModuleVersion, ability: float, *, days_ago: int) 
     return False
 
 
-def _answer(question: Question, ability: float, rng: random.Random) -> list[int]:
-    """The ids of the options the learner selects (the model of the module docstring)."""
-    traits = random.Random(f"{question.module_version_id} {question.key}")  # noqa: S311
+def _traits(question: Question) -> random.Random:
+    """The question's own draws (difficulty, discrimination, how tempting each option is)."""
+    return random.Random(f"{question.module_version_id} {question.key}")  # noqa: S311
+
+
+def _p_right(traits: random.Random, ability: float) -> float:
     difficulty = traits.uniform(-1.0, 1.8)
     discrimination = traits.choice((0.3, 0.8, 1.2, 1.6, 2.0))
+    return 1 / (1 + math.exp(-discrimination * (ability - difficulty)))
+
+
+def _walk(question: Question, ability: float, rng: random.Random) -> list[str]:
+    """The option ids a learner chooses through a scenario, one per step, to its end."""
+    definition = question.scenario or {}
+    p_right = _p_right(_traits(question), ability)
+    path: list[str] = []
+    step = scenarios.walk(definition, path).current
+    while step is not None:
+        options = step["choices"]
+        safe = [o["id"] for o in options if o["credit"] == 1 and not o.get("unsafe")]
+        others = [o["id"] for o in options if o["id"] not in safe]
+        path.append(safe[0] if rng.random() < p_right or not others else rng.choice(others))
+        step = scenarios.walk(definition, path).current
+    return path
+
+
+def _answer(question: Question, ability: float, rng: random.Random) -> list[int]:
+    """The ids of the options the learner selects (the model of the module docstring)."""
+    traits = _traits(question)
+    p_right = _p_right(traits, ability)
     right = [c.id for c in question.choices if c.correct]
     wrong = [c.id for c in question.choices if not c.correct]
     # How tempting each distractor is: some barely at all.
     weights = [traits.choice((0.1, 0.8, 1.0, 1.5, 2.0, 3.0)) for _ in wrong]
-    p_right = 1 / (1 + math.exp(-discrimination * (ability - difficulty)))
     if rng.random() < p_right or not wrong:
         return right
     distractor = rng.choices(wrong, weights=weights)[0]
