@@ -52,7 +52,11 @@ def test_the_shipped_curriculum_is_valid() -> None:
             words = sum(len(lesson.body[language].split()) for lesson in module.lessons)
             assert words >= 1200, (module.slug, language, words)
         for question in module.quiz["questions"]:
-            for choice in question["choices"]:
+            if question["type"] == "scenario":
+                choices = [choice for step in question["steps"] for choice in step["choices"]]
+            else:
+                choices = question["choices"]
+            for choice in choices:
                 # Feedback says why, in more than a word or two.
                 assert len(choice["feedback"]["es"].split()) >= 4, (module.slug, question["id"])
     program = bundle.program.data
