@@ -52,7 +52,9 @@ def test_the_shipped_curriculum_is_valid() -> None:
             words = sum(len(lesson.body[language].split()) for lesson in module.lessons)
             assert words >= 1200, (module.slug, language, words)
         for question in module.quiz["questions"]:
-            for choice in question["choices"]:
+            # A scenario's options are under its steps.
+            steps = question.get("steps") or [question]
+            for choice in (choice for step in steps for choice in step["choices"]):
                 # Feedback says why, in more than a word or two.
                 assert len(choice["feedback"]["es"].split()) >= 4, (module.slug, question["id"])
     program = bundle.program.data
