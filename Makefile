@@ -36,7 +36,7 @@ translations-update: $(VENV)/.main-installed
 
 run: $(VENV)/.main-installed translations
 	$(FLASK) db upgrade
-	$(FLASK) content sync --item-checks=warn
+	$(FLASK) content sync
 	$(FLASK) demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)

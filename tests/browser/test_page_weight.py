@@ -17,7 +17,7 @@ LIMIT = 100 * 1024
 
 @pytest.fixture
 def shipped_content(app: Any) -> None:
-    catalog.sync(SHIPPED, item_checks="warn")
+    catalog.sync(SHIPPED, item_checks="error")
     db.session.commit()
 
 

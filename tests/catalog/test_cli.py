@@ -9,8 +9,8 @@ from training.extensions import db
 
 
 def test_validate_accepts_the_shipped_content(runner: Any) -> None:
-    # Item-writing findings are warnings for the shipped banks until issue 12.
-    result = runner.invoke(args=["content", "validate", "--item-checks=warn"])
+    # Every check as an error (the default): the shipped banks pass the item-writing checks.
+    result = runner.invoke(args=["content", "validate"])
     assert result.exit_code == 0, result.output
     assert "Content is valid" in result.output
 

@@ -36,14 +36,19 @@ def test_broken_content_is_reported_with_file_and_line(case: str, content_dir: P
 
 
 def test_the_shipped_curriculum_is_valid() -> None:
-    # Item-writing findings are warnings for the shipped banks until issue 12.
-    bundle, problems = load(SHIPPED, item_checks_mode="warn")
-    assert [str(problem) for problem in problems if not problem.warning] == []
+    # Every check as an error, the item-writing and hours checks included: no warning.
+    bundle, problems = load(SHIPPED, item_checks_mode="error")
+    assert [str(problem) for problem in problems] == []
     assert bundle is not None
-    assert len(bundle.modules) >= 10
+    assert len(bundle.modules) >= 11
     for module in bundle.modules:
         assert 3 <= len(module.lessons) <= 5, module.slug
-        assert len(module.quiz["questions"]) >= 12, module.slug
+        questions = module.quiz["questions"]
+        assert len(questions) >= 30, module.slug
+        assert sum(1 for q in questions if q["type"] == "scenario") >= 2, module.slug
+        for objective in module.data["objectives"]:
+            asked = sum(1 for q in questions if q["objective"] == objective["id"])
+            assert asked >= 5, (module.slug, objective["id"], asked)
         assert module.quiz["questions_per_attempt"] == 10
         assert module.quiz["pass_mark"] == 80
         assert [lesson.kind for lesson in module.lessons].count("case_study") == 1

@@ -157,7 +157,7 @@ def test_a_failed_sync_leaves_the_database_as_it_was(
 
 def test_the_shipped_curriculum_syncs(app: Any) -> None:
     root = Path(app.root_path).parent / "content" / "manual_modules"
-    report = services.sync(root, item_checks="warn")
+    report = services.sync(root, item_checks="error")
     db.session.commit()
     assert len(report.created_modules) >= 10
     program = db.session.scalar(db.select(Program))

@@ -21,7 +21,7 @@ def token(client: Any, email: str) -> dict[str, str]:
 
 
 def test_demo_fills_every_report_and_is_idempotent(app: Any, runner: Any) -> None:
-    catalog.sync(SHIPPED, item_checks="warn")
+    catalog.sync(SHIPPED, item_checks="error")
     db.session.commit()
     assert runner.invoke(args=["demo"]).exit_code == 0
     before = row_counts()

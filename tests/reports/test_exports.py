@@ -187,7 +187,7 @@ def export_peak(coordinator: Any, format_name: str) -> tuple[int, int]:
 def test_memory_stays_bounded_whatever_the_number_of_rows(
     app: Flask, ministries: Any, format_name: str
 ) -> None:
-    catalog.sync(SHIPPED, item_checks="warn")
+    catalog.sync(SHIPPED, item_checks="error")
     db.session.commit()
     coordinator = create_user(roles=["coordinator"], ministry="GT")
     add_learners("GT", 200, tag="small")

@@ -173,7 +173,7 @@ def build(learners: int, tag: str, post: Any, cohort: Cohort) -> None:
 def test_reports_run_a_fixed_number_of_queries(
     app: Any, ministries: Any, count_queries: Any
 ) -> None:
-    catalog.sync(SHIPPED, item_checks="warn")
+    catalog.sync(SHIPPED, item_checks="error")
     db.session.commit()
     coordinator = create_user(roles=["coordinator", "learner"], ministry="GT")
     regional = create_user(roles=["regional"], ministry="CR")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from training.catalog import item_checks, markdown, validation
+from training.catalog import hours, item_checks, markdown, validation
 from training.catalog.reader import MAX_FILE_BYTES, Problem, Reader, split_front_matter
 from training.catalog.schemas import (
     LANGUAGE_NAMES,
@@ -185,6 +185,19 @@ def _read_module(
             else:
                 images[f"images/{path.name}"] = path.read_bytes()
 
+    if (
+        item_mode != "skip"
+        and data is not None
+        and quiz is not None
+        and lessons is not None
+        and "es" in job_aid_body
+    ):
+        found_hours = hours.estimate(
+            [lesson.body.get("es", "") for lesson in lessons],
+            job_aid_body["es"],
+            quiz["questions_per_attempt"],
+        )
+        hours.check(reader, module_path, module_raw, data, found_hours, warning=item_mode == "warn")
     if reader.errors > before or data is None or quiz is None or lessons is None:
         return None
     return ModuleSource(
