@@ -115,3 +115,43 @@ def test_all_or_none_of_the_above_in_any_language(text: str) -> None:
 
 def test_an_ordinary_option_is_not_taken_for_all_of_the_above() -> None:
     assert not item_checks.ABOVE.search(item_checks.normalise("Todas las personas menores"))
+
+
+def test_hours_follow_the_method_and_the_message_gives_the_figures(bank_dir: Path) -> None:
+    module = bank_dir / "01-gamma" / "module.yaml"
+    lesson = bank_dir / "01-gamma" / "lessons" / "01-leccion.es.md"
+    # 10,768 more words: 32 + 10,768 = 10,800 at 180 a minute = 60 minutes; with the quiz
+    # (10 x 1.5) and the case (10): 85 minutes, credited 1 hour (1.42, rounded half up).
+    lesson.write_text(
+        lesson.read_text(encoding="utf-8") + "\n" + "palabra " * 10_768, encoding="utf-8"
+    )
+    _bundle, problems = load(bank_dir)
+    assert [str(problem) for problem in problems] == [
+        "content/01-gamma/module.yaml:4: estimated_minutes is 30 but the method gives 85 "
+        "(10800 words at 180 a minute, 10 questions at 1.5 minutes, 10 minutes for the case; "
+        "see content/README.md)",
+    ]
+    # Five more minutes of reading make 90 minutes: 1.5 hours, rounded up to 2.
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "palabra " * 900, encoding="utf-8")
+    module.write_text(
+        module.read_text(encoding="utf-8").replace(
+            "estimated_minutes: 30", "estimated_minutes: 90"
+        ),
+        encoding="utf-8",
+    )
+    _bundle, problems = load(bank_dir)
+    assert [str(problem) for problem in problems] == [
+        "content/01-gamma/module.yaml:5: hours is 1 but 90 minutes make 2",
+    ]
+    # Warnings, not errors, behind the flag; the right figures pass.
+    _bundle, warned = load(bank_dir, item_checks_mode="warn")
+    assert [problem.warning for problem in warned] == [True]
+    module.write_text(
+        module.read_text(encoding="utf-8").replace("hours: 1", "hours: 2"), encoding="utf-8"
+    )
+    program = bank_dir / "program.yaml"
+    program.write_text(
+        program.read_text(encoding="utf-8").replace("hours: 1", "hours: 2"), encoding="utf-8"
+    )
+    bundle, problems = load(bank_dir)
+    assert problems == [] and bundle is not None
