@@ -41,9 +41,25 @@ def run_migrations_online() -> None:
     connectable = config.attributes.get("connection") or database.engine
     if isinstance(connectable, type(database.engine)):
         with connectable.connect() as connection:
-            context.configure(connection=connection, target_metadata=database.metadata, **options)
-            with context.begin_transaction():
-                context.run_migrations()
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # A batch migration rebuilds a table (copy, drop, rename); SQLite would
+                # refuse to drop a table other rows refer to. The pragma only takes effect
+                # outside a transaction, so it is set before the migrations' transaction
+                # begins and restored once it ends (the references are the same after).
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()  # end the autobegun transaction: Alembic begins its own
+            try:
+                context.configure(
+                    connection=connection, target_metadata=database.metadata, **options
+                )
+                with context.begin_transaction():
+                    context.run_migrations()
+            finally:
+                if sqlite:
+                    connection.rollback()  # nothing is left open after a failure
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     else:
         context.configure(connection=connectable, target_metadata=database.metadata, **options)
         with context.begin_transaction():

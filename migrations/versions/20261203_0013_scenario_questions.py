@@ -6,7 +6,7 @@ Downgrading is refused while any scenario question exists: the older schema cann
 hold it, and deleting it would take graded attempts with it.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-03 12:00:00.000000
 """
 

@@ -132,7 +132,12 @@ def test_a_module_removed_from_the_content_is_retired_not_deleted(
     assert report.retired == ["beta"]
     beta = module("beta")
     assert beta.active is False and len(beta.versions) == 1
-    assert [m.slug for m in db.session.scalar(db.select(Program)).modules] == ["alfa"]
+    # The program changed: a new version without beta; the first keeps it for its learners.
+    versions = db.session.scalars(db.select(Program).order_by(Program.version)).all()
+    assert [(p.version, [m.slug for m in p.modules], p.current) for p in versions] == [
+        (1, ["alfa", "beta"], False),
+        (2, ["alfa"], True),
+    ]
 
 
 @pytest.mark.parametrize("case", sorted(path.name for path in BROKEN.iterdir()))

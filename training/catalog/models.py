@@ -13,10 +13,13 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     UniqueConstraint,
+    select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -202,13 +205,34 @@ class ContentAsset(db.Model):  # type: ignore[name-defined]
 
 
 class Program(db.Model):  # type: ignore[name-defined]
-    """The curriculum that earns a certificate."""
+    """One version of the curriculum that earns a certificate.
+
+    A program is versioned like a module: when ``program.yaml`` changes what it takes to
+    earn the certificate (its modules, pass mark or hours), ``content sync`` writes a new
+    row with the same slug and the next ``version`` and marks the old one superseded.
+    Cohorts, completions and certificates point at the row they were made for, so a
+    learner in progress keeps the program they started and a certificate names the
+    version it certifies. At most one row per slug is current (``superseded_at`` NULL).
+    """
 
     __tablename__ = "program"
-    __table_args__ = (CheckConstraint("min_score BETWEEN 0 AND 100", name="min_score"),)
+    __table_args__ = (
+        CheckConstraint("min_score BETWEEN 0 AND 100", name="min_score"),
+        CheckConstraint("version >= 1", name="version"),
+        UniqueConstraint("slug", "version"),
+        Index(
+            "uq_program_current_slug",
+            "slug",
+            unique=True,
+            postgresql_where=text("superseded_at IS NULL"),
+            sqlite_where=text("superseded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    slug: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     title: Mapped[Translated] = mapped_column(JSON)
     description: Mapped[Translated] = mapped_column(JSON)
@@ -223,6 +247,32 @@ class Program(db.Model):  # type: ignore[name-defined]
     @property
     def modules(self) -> list[Module]:
         return [row.module for row in self.program_modules]
+
+    @property
+    def current(self) -> bool:
+        return self.superseded_at is None
+
+
+def current_programs() -> Any:
+    """A SELECT of the current version of every program, oldest program first."""
+    return select(Program).where(Program.superseded_at.is_(None)).order_by(Program.id)
+
+
+def first_program_id() -> Any:
+    """A scalar subquery: the id of the current version of the first program (the one
+    the reports and the learner's home page show when none is named)."""
+    first_slug = select(Program.slug).order_by(Program.id).limit(1).scalar_subquery()
+    return (
+        select(Program.id)
+        .where(Program.slug == first_slug, Program.superseded_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+def versions_of(program_id: Any) -> Any:
+    """A SELECT of the ids of every version of the program ``program_id`` belongs to."""
+    slug = select(Program.slug).where(Program.id == program_id).scalar_subquery()
+    return select(Program.id).where(Program.slug == slug)
 
 
 class ProgramModule(db.Model):  # type: ignore[name-defined]

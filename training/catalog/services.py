@@ -208,14 +208,33 @@ def _store_images(source: ModuleSource) -> dict[str, str]:
     return urls
 
 
+def _requirements_changed(program: Program, data: dict[str, Any]) -> bool:
+    """Whether ``program.yaml`` changes what a learner must do or what the certificate
+    states (modules, their order, pass mark, hours); a new title or description does not."""
+    return (
+        [row.module.slug for row in program.program_modules] != list(data["modules"])
+        or program.min_score != data["min_score"]
+        or program.hours != data["hours"]
+    )
+
+
 def _sync_program(bundle: ContentBundle, modules: dict[str, Module]) -> bool:
     source = bundle.program
     data = source.data
-    program = db.session.scalar(db.select(Program).where(Program.slug == data["slug"]))
+    program = db.session.scalar(
+        db.select(Program).where(Program.slug == data["slug"], Program.superseded_at.is_(None))
+    )
     if program is not None and program.content_hash == source.content_hash:
         return False
     if program is None:
-        program = Program(slug=data["slug"])
+        program = Program(slug=data["slug"], version=1)
+        db.session.add(program)
+    elif _requirements_changed(program, data):
+        # What it takes to earn the certificate changed: the old version stays for the
+        # cohorts, learners and certificates that follow it (see Program).
+        program.superseded_at = utcnow()
+        db.session.flush()  # one current row per slug: retire the old one first
+        program = Program(slug=data["slug"], version=program.version + 1)
         db.session.add(program)
     program.content_hash = source.content_hash
     program.title = data["title"]

@@ -68,7 +68,11 @@ def _texts(language: str, certificate: Certificate) -> dict[str, str]:
         return {
             "title": _("Certificado"),
             "certifies": _("certifica que"),
-            "completed": _("completó el %(program)s", program=in_language(program.title, language)),
+            "completed": _(
+                "completó el %(program)s (versión %(version)d)",
+                program=in_language(program.title, language),
+                version=program.version,
+            ),
             "hours": ngettext(
                 "%(num)d hora de formación", "%(num)d horas de formación", certificate.hours
             ),

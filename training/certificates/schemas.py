@@ -12,6 +12,9 @@ class CertificateSummarySchema(Schema):
     status = fields.String(required=True, metadata={"enum": ["pending", "valid", "revoked"]})
     issued_at = DateTimeZ(allow_none=True)
     program = fields.String(required=True)
+    program_version = fields.Integer(
+        required=True, metadata={"description": "The version of the program certified."}
+    )
     holder_name = fields.String()
     revoked_at = DateTimeZ(allow_none=True)
     revocation_reason = fields.String(
@@ -58,6 +61,9 @@ class VerificationSchema(Schema):
     serial = fields.String()
     holder_name = fields.String()
     program = fields.String()
+    program_version = fields.Integer(
+        metadata={"description": "The version of the program certified."}
+    )
     ministry = fields.String()
     ministry_code = fields.String()
     issued_at = DateTimeZ()

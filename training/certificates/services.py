@@ -76,8 +76,13 @@ def display_code(code: str) -> str:
 
 
 def payload(certificate: Certificate) -> dict[str, Any]:
-    """What the signature covers, from the row as it is now."""
-    return {
+    """What the signature covers, from the row as it is now.
+
+    ``program_version`` is present from version 2 of a program on: certificates of the
+    first version were signed before programs had versions, and their payload (so their
+    signature) stays exactly as it was. Absent means version 1.
+    """
+    signed: dict[str, Any] = {
         "type": "AulaConsularCertificate",
         "serial": certificate.serial,
         "code": certificate.code,
@@ -89,6 +94,9 @@ def payload(certificate: Certificate) -> dict[str, Any]:
         "modules": certificate.modules,
         "replaces": certificate.replaces.serial if certificate.replaces else None,
     }
+    if certificate.program.version > 1:
+        signed["program_version"] = certificate.program.version
+    return signed
 
 
 def canonical(certificate: Certificate) -> bytes:

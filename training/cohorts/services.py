@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from training import authz
 from training.accounts.models import Role, User, UserRole
 from training.audit import services as audit
-from training.catalog.models import Program
+from training.catalog.models import Program, current_programs
 from training.cohorts.models import Cohort, CohortMember
 from training.database import parse_id, utcnow
 from training.errors import Conflict, NotFound, ValidationFailed
 from training.extensions import db
 from training.progress.models import ProgramCompletion
+from training.progress.programs import enrol
 
 
 def _coordinator(actor: Any) -> User:
@@ -47,8 +48,9 @@ def create(actor: Any, *, name: str, program_slug: str, starts_on: Any, deadline
     end = _parse_date(deadline, "deadline", problems)
     if start and end and end < start:
         problems["deadline"] = [_("La fecha límite no puede ser anterior al inicio.")]
+    # A cohort follows the program's current version, and keeps it when a new one comes.
     program = db.session.scalars(
-        select(Program).where(Program.slug == str(program_slug or "")[:60])
+        current_programs().where(Program.slug == str(program_slug or "")[:60])
     ).first()
     if program is None:
         problems["program"] = [_("No existe ese programa.")]
@@ -227,6 +229,7 @@ def add_members(
     now = utcnow()
     db.session.add_all(CohortMember(cohort_id=cohort.id, user_id=uid, added_at=now) for uid in new)
     db.session.flush()
+    enrol(new, cohort.program)
     if new:
         audit.record("cohort.members_added", actor=user, target=cohort, details={"count": len(new)})
     return len(new)

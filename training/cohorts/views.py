@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from training import authz, csvfiles
-from training.catalog.models import Program
+from training.catalog.models import current_programs
 from training.cohorts import services
 from training.errors import DomainError, ValidationFailed
 from training.extensions import db
@@ -41,7 +41,7 @@ def list_cohorts() -> ResponseReturnValue:
             db.session.commit()
             flash(_("Grupo creado."), "info")
             return redirect(url_for("cohorts.show_cohort", cohort_id=cohort.id))
-    programs = db.session.scalars(db.select(Program).order_by(Program.id)).all()
+    programs = db.session.scalars(current_programs()).all()
     return render_template(
         "cohorts/list.html",
         summaries=services.summaries(user),

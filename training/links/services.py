@@ -38,7 +38,7 @@ from training import authz
 from training.accounts.models import Role, User, UserRole
 from training.audit import refusals
 from training.audit import services as audit
-from training.catalog.models import Module, ModuleVersion, Program
+from training.catalog.models import Module, ModuleVersion, Program, current_programs
 from training.config import LANGUAGES
 from training.database import parse_id, utcnow
 from training.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -847,7 +847,7 @@ def external_report(
     if authz.sees_all_ministries(user) and ministry_id is not None:
         ministry = ministry_id
     program = db.session.scalars(
-        select(Program).options(selectinload(Program.program_modules)).order_by(Program.id)
+        current_programs().options(selectinload(Program.program_modules))
     ).first()
     module_ids = [row.module_id for row in program.program_modules] if program else []
     modules_by_id = {

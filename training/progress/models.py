@@ -59,6 +59,22 @@ class ProgramCompletion(db.Model):  # type: ignore[name-defined]
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ProgramEnrolment(db.Model):  # type: ignore[name-defined]
+    """Which version of a program a learner follows: pinned to the current version when
+    they first start a module of it, and moved to a cohort's version when a coordinator
+    adds them to a cohort. A new version of the program therefore never changes what a
+    learner already on their way must complete."""
+
+    __tablename__ = "program_enrolment"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    program_slug: Mapped[str] = mapped_column(String(60), primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"), index=True)
+    pinned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 def _statement_id() -> str:
     return str(uuid.uuid4())
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from training import authz
 from training.accounts.models import User
@@ -21,6 +21,7 @@ from training.catalog.models import Lesson, Module, ModuleVersion, Program, in_l
 from training.errors import NotFound
 from training.extensions import db
 from training.progress.models import LessonProgress, ModuleProgress, ProgramCompletion
+from training.progress.programs import followed_programs
 from training.quizzes.models import IN_PROGRESS, Attempt, AttemptGrant
 
 
@@ -243,10 +244,10 @@ class ProgramView:
 
 
 def program_view(actor: Any) -> ProgramView:
+    """The first program, in the version the learner follows (see ``progress.programs``)."""
     user = learner(actor)
-    program = db.session.scalars(
-        select(Program).options(selectinload(Program.program_modules)).order_by(Program.id)
-    ).first()
+    followed = followed_programs(user)
+    program = followed[0] if followed else None
     views = module_views(user)
     if program is None:
         return ProgramView(None, views, None)

@@ -7,16 +7,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from training import signals
 from training.accounts.models import User
-from training.catalog.models import Lesson, Module, Program
+from training.catalog.models import Lesson, Module
 from training.database import utcnow
 from training.extensions import db
 from training.progress.events import record_event
 from training.progress.models import LessonProgress, ModuleProgress, ProgramCompletion
 from training.progress.modules import ModuleView, learner, lesson, module_view
+from training.progress.programs import followed_programs, pin_on_start
 from training.progress.remediation import note_opened
 from training.quizzes.models import Attempt
 
@@ -42,6 +42,7 @@ def start_module(user: User, view: ModuleView) -> ModuleProgress:
             )
         ).one()
     view.progress = row
+    pin_on_start(user, view.module)
     return row
 
 
@@ -196,9 +197,10 @@ def _check_module_completed(user: User, view: ModuleView) -> None:
 
 
 def _check_programs_completed(user: User, module: Module) -> None:
-    programs = db.session.scalars(
-        select(Program).options(selectinload(Program.program_modules))
-    ).all()
+    """Complete each program, in the version the learner follows, whose modules are all
+    passed: a learner pinned to an older version completes that one, a newer learner
+    the current one with every module it adds."""
+    programs = followed_programs(user)
     best: dict[int, int] = {}
     for row in db.session.scalars(
         select(ModuleProgress).where(

@@ -9,10 +9,7 @@ from sqlalchemy import Select, and_, case, func, select
 
 from training import authz
 from training.accounts.models import Role, User, UserRole
-from training.catalog.models import (
-    Program,
-    ProgramModule,
-)
+from training.catalog.models import ProgramModule, first_program_id, versions_of
 from training.certificates.models import VALID, Certificate
 from training.extensions import db
 from training.ministries.models import Ministry
@@ -35,12 +32,14 @@ def _regional(actor: Any, filters: Filters | None) -> Filters:
     return filters
 
 
-def _first_program_id() -> Any:
-    return select(func.min(Program.id)).scalar_subquery()
-
-
 def _first_program_modules() -> Any:
-    return select(ProgramModule.module_id).where(ProgramModule.program_id == _first_program_id())
+    """The modules of the current version of the first program."""
+    return select(ProgramModule.module_id).where(ProgramModule.program_id == first_program_id())
+
+
+def _first_program_versions() -> Any:
+    """Completions of any version count: a learner of an older version completed it."""
+    return versions_of(first_program_id())
 
 
 def _staff() -> Any:
@@ -118,7 +117,7 @@ def regional_ministries(actor: Any, filters: Filters | None = None) -> list[Regi
         select(func.count(ProgramCompletion.id))
         .where(
             ProgramCompletion.ministry_id == Ministry.id,
-            ProgramCompletion.program_id == _first_program_id(),
+            ProgramCompletion.program_id.in_(_first_program_versions()),
             *queries.within(ProgramCompletion.completed_at, start, end),
         )
         .correlate(Ministry)
@@ -128,7 +127,7 @@ def regional_ministries(actor: Any, filters: Filters | None = None) -> list[Regi
         select(func.count(Certificate.id))
         .where(
             Certificate.ministry_id == Ministry.id,
-            Certificate.program_id == _first_program_id(),
+            Certificate.program_id.in_(_first_program_versions()),
             Certificate.status == VALID,
             *queries.within(Certificate.issued_at, start, end),
         )
@@ -234,7 +233,7 @@ def regional_periods(actor: Any, filters: Filters | None = None) -> list[Regiona
         select(Ministry.code, completion_month, func.count(ProgramCompletion.id))
         .join(Ministry, Ministry.id == ProgramCompletion.ministry_id)
         .where(
-            ProgramCompletion.program_id == _first_program_id(),
+            ProgramCompletion.program_id.in_(_first_program_versions()),
             *queries.within(ProgramCompletion.completed_at, start, end),
         )
         .group_by(Ministry.code, completion_month)
@@ -244,7 +243,7 @@ def regional_periods(actor: Any, filters: Filters | None = None) -> list[Regiona
         select(Ministry.code, issue_month, func.count(Certificate.id))
         .join(Ministry, Ministry.id == Certificate.ministry_id)
         .where(
-            Certificate.program_id == _first_program_id(),
+            Certificate.program_id.in_(_first_program_versions()),
             Certificate.status == VALID,
             Certificate.issued_at.is_not(None),
             *queries.within(Certificate.issued_at, start, end),

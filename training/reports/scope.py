@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 
 from training import authz
 from training.accounts.models import User
@@ -18,6 +18,7 @@ from training.catalog.models import (
     ModuleVersion,
     Program,
     ProgramModule,
+    first_program_id,
     in_language,
 )
 from training.cohorts.models import Cohort
@@ -166,9 +167,7 @@ def scope(actor: Any, filters: Filters | None = None, ministry_code: Any = None)
 
 def load_program(program_id: int | None = None) -> ProgramInfo | None:
     """The program (the first one when no id is given) and its modules, in one query."""
-    wanted: Any = (
-        program_id if program_id is not None else select(func.min(Program.id)).scalar_subquery()
-    )
+    wanted: Any = program_id if program_id is not None else first_program_id()
     rows = db.session.execute(
         select(
             Program.id.label("program_id"),

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from training.accounts import passwords
 from training.accounts import services as accounts
 from training.accounts.models import User
-from training.catalog.models import Program, Question
+from training.catalog.models import Program, Question, current_programs
 from training.cohorts import services as cohorts
 from training.cohorts.models import Cohort
 from training.extensions import db
@@ -88,7 +88,7 @@ def load(
         staff.append((user, modules, fails, seed))
     if external_course is not None:
         _external_completions(external_course)
-    program = db.session.scalars(select(Program).order_by(Program.id)).first()
+    program = db.session.scalars(current_programs()).first()
     if program is None:
         return
     slugs = [module.slug for module in program.modules]

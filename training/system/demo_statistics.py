@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 
 from training.accounts import services as accounts
 from training.accounts.models import User
-from training.catalog.models import Module, ModuleVersion, Program, Question
+from training.catalog.models import Module, ModuleVersion, Program, Question, current_programs
 from training.database import utcnow
 from training.extensions import db
 from training.ministries import services as ministries
@@ -75,7 +75,7 @@ def simulated_staff() -> list[tuple[str, str, str, float]]:
 def load() -> None:
     """Create the simulated staff (once, when there is content; they have no password:
     nobody signs in as them) and write the history of those who have none."""
-    program = db.session.scalars(select(Program).order_by(Program.id)).first()
+    program = db.session.scalars(current_programs()).first()
     versions = _versions(program) if program else []
     # Modules no other module requires: one of them is left aside by each learner.
     required = {slug for version in versions for slug in version.prerequisites}
