@@ -25,15 +25,27 @@ def synced_content(app: Any) -> dict[str, Module]:
     return {module.slug: module for module in db.session.scalars(db.select(Module))}
 
 
-def correct_answers(attempt: dict[str, Any], app: Any) -> list[dict[str, Any]]:
-    """The right answer to every question of an attempt, read from the database."""
-    from training.catalog.models import Question
+def _question(attempt: dict[str, Any], key: str) -> Any:
+    """The newest question ``key`` of the attempt's module (keys repeat across modules)."""
+    from training.catalog.models import Module, ModuleVersion, Question
 
+    return db.session.scalars(
+        db.select(Question)
+        .join(ModuleVersion, ModuleVersion.id == Question.module_version_id)
+        .join(Module, Module.id == ModuleVersion.module_id)
+        .where(Module.slug == attempt["module"], Question.key == key)
+        .order_by(Question.id.desc())
+    ).first()
+
+
+def correct_answers(attempt: dict[str, Any], app: Any) -> list[dict[str, Any]]:
+    """The right answer to every choice question of an attempt, read from the database
+    (scenario items are decided step by step, not in the submission)."""
     answers = []
     for question in attempt["questions"]:
-        row = db.session.scalars(
-            db.select(Question).where(Question.key == question["id"]).order_by(Question.id.desc())
-        ).first()
+        row = _question(attempt, question["id"])
+        if row.type == "scenario":
+            continue
         answers.append(
             {"question": question["id"], "choices": [c.key for c in row.choices if c.correct]}
         )
@@ -41,13 +53,13 @@ def correct_answers(attempt: dict[str, Any], app: Any) -> list[dict[str, Any]]:
 
 
 def wrong_answers(attempt: dict[str, Any], app: Any) -> list[dict[str, Any]]:
-    from training.catalog.models import Question
-
+    """A wrong choice for every choice question; scenario items (decided step by step,
+    never in the submission) are left unanswered, which is wrong too."""
     answers = []
     for question in attempt["questions"]:
-        row = db.session.scalars(
-            db.select(Question).where(Question.key == question["id"]).order_by(Question.id.desc())
-        ).first()
+        row = _question(attempt, question["id"])
+        if row.type == "scenario":
+            continue
         answers.append(
             {
                 "question": question["id"],

@@ -26,20 +26,23 @@ from training.ministries import services as ministries
 from training.ministries.models import Post
 from training.progress import services as progress
 from training.progress.models import ModuleProgress
+from training.quizzes import decisions, scenarios
 from training.quizzes import services as quizzes
 from training.quizzes.models import Answer
 
-# e-mail, name, ministry, post index, how many program modules they complete, one more
-# module that they start and fail (or None), and a seed that varies their wrong answers.
+# e-mail, name, ministry, post index, how many program modules they complete (ALL: every
+# one, so they earn the certificate), whether they start and fail one more module, and a
+# seed that varies their wrong answers.
+ALL = 1_000
 DEMO_STAFF: list[tuple[str, str, str, int, int, bool, int]] = [
-    ("rosa.tzoc@demo.gt", "Rosa Tzoc Pérez", "GT", 1, 10, False, 1),
-    ("luis.ochoa@demo.gt", "Luis Ochoa Cifuentes", "GT", 1, 10, False, 2),
+    ("rosa.tzoc@demo.gt", "Rosa Tzoc Pérez", "GT", 1, ALL, False, 1),
+    ("luis.ochoa@demo.gt", "Luis Ochoa Cifuentes", "GT", 1, ALL, False, 2),
     ("carmen.batz@demo.gt", "Carmen Batz", "GT", 2, 3, True, 3),
     ("byron.cifuentes@demo.gt", "Byron Cifuentes", "GT", 2, 2, False, 4),
     ("edgar.gomez@demo.gt", "Edgar Gómez", "GT", 1, 0, True, 5),
     ("sofia.yax@demo.gt", "Sofía Yax", "GT", 0, 1, False, 6),
     ("ixchel.tum@demo.gt", "Ixchel Tum", "GT", 2, 0, False, 7),
-    ("mariana.hernandez@demo.mx", "Mariana Hernández", "MX", 1, 10, False, 8),
+    ("mariana.hernandez@demo.mx", "Mariana Hernández", "MX", 1, ALL, False, 8),
     ("jorge.lopez@demo.mx", "Jorge López", "MX", 1, 2, True, 9),
     ("patricia.ruiz@demo.mx", "Patricia Ruiz", "MX", 0, 1, False, 10),
     ("raul.sanchez@demo.mx", "Raúl Sánchez", "MX", 0, 0, False, 11),
@@ -143,15 +146,33 @@ def _answer(user: User, slug: str, seed: int, *, wrong_every: int) -> Any:
     answers = []
     for item in attempt.items:
         question: Question = item.question
-        if question.scenario is not None:
-            continue  # decided step by step (quizzes.decisions); left unanswered here
         wrong = (sum(map(ord, question.key)) + seed) % wrong_every == 0
+        if question.scenario is not None:
+            _walk_case(user, attempt.id, question, wrong=wrong)
+            continue
         if wrong:
             keys = [next(c.key for c in question.choices if not c.correct)]
         else:
             keys = [c.key for c in question.choices if c.correct]
         answers.append(Answer(question.key, tuple(keys)))
     return quizzes.submit(user, attempt.id, answers)
+
+
+def _walk_case(user: User, attempt_id: int, question: Question, *, wrong: bool) -> None:
+    """Decide a scenario step by step, as the page does: the safe option at each step, or
+    (``wrong``) a weaker but safe one at the first step that has one."""
+    definition = question.scenario or {}
+    path: list[str] = []
+    step = scenarios.walk(definition, path).current
+    while step is not None:
+        options = step["choices"]
+        pick = next(o for o in options if o["credit"] == 1 and not o.get("unsafe"))
+        weaker = [o for o in options if o["credit"] < 1 and not o.get("unsafe")]
+        if wrong and weaker:
+            pick, wrong = weaker[0], False
+        decisions.decide(user, attempt_id, question.key, pick["id"], step["id"])
+        path.append(pick["id"])
+        step = scenarios.walk(definition, path).current
 
 
 def _complete(user: User, slug: str, seed: int) -> None:

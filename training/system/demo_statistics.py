@@ -45,7 +45,7 @@ from training.quizzes.models import SUBMITTED, Attempt, AttemptAnswer, AttemptQu
 
 # Ministries whose simulated staff answer the quizzes, and how many each.
 MINISTRIES = ("HN", "SV", "CR", "PA", "DO", "NI")
-PER_MINISTRY = 10
+PER_MINISTRY = 16
 # Abilities spread evenly over this range (logits; 0 is a question of average
 # difficulty answered right half the time); a retake after reading again adds STUDY.
 ABILITY = (-0.5, 2.0)
@@ -83,7 +83,11 @@ def load() -> None:
     if not versions:
         return  # no quizzes to answer: no simulated staff either
     turns: dict[int, int] = {}  # per module version: how far into its bank the draws are
-    for index, (email, name, code, ability) in enumerate(simulated_staff()):
+    # Learners take their turns in a mixed order of ability: the draws take each bank in
+    # turn, so each question is answered by the able and the less able alike.
+    staff = list(enumerate(simulated_staff()))
+    random.Random("turns").shuffle(staff)  # noqa: S311 (demo data)
+    for index, (email, name, code, ability) in staff:
         user = db.session.scalars(select(User).where(User.email == email)).first()
         if user is None:
             user = accounts.create_user(
