@@ -11,17 +11,16 @@ from typing import Any
 import pytest
 
 from tests.catalog.conftest import VALID
+from tests.certificates.conftest import pass_module
 from tests.certificates.test_pdf import text_of
 from training.catalog import services as catalog
-from training.catalog.models import Program, Question
+from training.catalog.models import Program
 from training.certificates import pdf, services
 from training.certificates.models import Certificate
 from training.cohorts import services as cohorts
 from training.extensions import db
 from training.progress import services as progress
 from training.progress.models import ProgramCompletion
-from training.quizzes import services as quizzes
-from training.quizzes.models import Answer
 
 
 def _program_yaml(folder: Path, modules: str, hours: int) -> None:
@@ -50,19 +49,6 @@ def _add_beta(folder: Path) -> None:
     """The change under test: module beta joins the program (version 2, 3 hours)."""
     shutil.copy(VALID / "program.yaml", folder / "program.yaml")
     _sync(folder)
-
-
-def _pass(user: Any, slug: str) -> None:
-    view = progress.module_view(user, slug)
-    for lesson in view.version.lessons:
-        progress.mark_lesson_read(user, slug, lesson.number)
-    attempt, _created = progress.start_attempt(user, slug)
-    answers = []
-    for item in attempt.items:
-        question: Question = item.question
-        answers.append(Answer(question.key, tuple(c.key for c in question.choices if c.correct)))
-    quizzes.submit(user, attempt.id, answers)
-    db.session.commit()
 
 
 def _certificates(user: Any) -> list[Certificate]:
@@ -99,7 +85,7 @@ def test_a_learner_on_the_way_keeps_the_version_they_started(content: Path, lear
     db.session.commit()
     _add_beta(content)
     assert progress.program_view(learner).program.version == 1
-    _pass(learner, "alfa")
+    pass_module(learner, "alfa")
     (certificate,) = _certificates(learner)
     assert certificate.status == "valid" and certificate.program.version == 1
     assert [m["slug"] for m in certificate.modules] == ["alfa"] and certificate.hours == 1
@@ -112,10 +98,10 @@ def test_a_new_learner_follows_the_new_version_and_its_certificate_says_so(
     content: Path, other_learner: Any
 ) -> None:
     _add_beta(content)
-    _pass(other_learner, "alfa")
+    pass_module(other_learner, "alfa")
     assert _certificates(other_learner) == []  # alfa alone no longer completes the program
     assert db.session.scalar(db.select(db.func.count(ProgramCompletion.id))) == 0
-    _pass(other_learner, "beta")
+    pass_module(other_learner, "beta")
     (certificate,) = _certificates(other_learner)
     assert certificate.program.version == 2 and certificate.hours == 3
     assert services.payload(certificate)["program_version"] == 2
@@ -149,7 +135,7 @@ def test_a_cohort_created_after_the_change_brings_its_members_to_the_new_version
     cohorts.add_members(coordinator, new, user_ids=[learner.id])
     db.session.commit()
     assert progress.program_view(learner).program.version == 2
-    _pass(learner, "alfa")
+    pass_module(learner, "alfa")
     assert _certificates(learner) == []  # version 2 also asks for beta
 
 
@@ -157,8 +143,8 @@ def test_the_verification_page_and_api_name_the_version(
     content: Path, other_learner: Any, client: Any
 ) -> None:
     _add_beta(content)
-    _pass(other_learner, "alfa")
-    _pass(other_learner, "beta")
+    pass_module(other_learner, "alfa")
+    pass_module(other_learner, "beta")
     (certificate,) = _certificates(other_learner)
     page = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
     assert "(versión 2)" in page

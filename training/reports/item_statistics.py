@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, Text, case, cast, func, or_, select
+from sqlalchemy import Select, Text, cast, func, or_, select
 
 from training.catalog.models import Choice, Module, ModuleVersion, Question, in_language
 from training.errors import NotFound
 from training.extensions import db
 from training.quizzes.models import IN_PROGRESS, Attempt, AttemptAnswer
+from training.reports.items import upper_lower_indices
 
 if TYPE_CHECKING:
     Query = Select[*tuple[Any, ...]]
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
 # fewer, one learner more or less swings the facility by more than 0.1 and the 27 %
 # groups hold one or two attempts.
 MIN_ANSWERS = 10
-# Upper and lower groups: this share (per cent) of the attempts at a module version.
-GROUP_PERCENT = 27
 # Flags (the thresholds the authors' guidelines use).
 FACILITY_ABOVE = 0.9  # nearly everybody gets it right: it tells nothing
 FACILITY_BELOW = 0.2  # nearly nobody does: wrong key, or a misleading text
@@ -153,7 +152,7 @@ def item_statistics(module: str | None = None) -> list[ItemStatistics]:
         if module_id is None:
             raise NotFound(_("No existe el módulo %(slug)s.", slug=module))
     ranked = _ranked_attempts(module_id)
-    indices = {row.question_id: row for row in db.session.execute(_indices(ranked))}
+    indices = {row.question_id: row for row in db.session.execute(upper_lower_indices(ranked))}
     chosen: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     blank: dict[int, int] = defaultdict(int)
     for row in db.session.execute(_selections(ranked)):
@@ -180,29 +179,6 @@ def _ranked_attempts(module_id: int | None) -> Any:
     if module_id is not None:
         graded = graded.where(Attempt.module_id == module_id)
     return graded.subquery("ranked")
-
-
-def _indices(ranked: Any) -> Query:
-    # rank <= k with k = floor((n * 27 + 50) / 100), without a division so that both
-    # databases compute it in integers.
-    threshold = ranked.c.attempts * GROUP_PERCENT + 50
-    upper = ranked.c.rank * 100 <= threshold
-    lower = (ranked.c.attempts - ranked.c.rank + 1) * 100 <= threshold
-    credit = AttemptAnswer.credit
-    return (
-        select(
-            AttemptAnswer.question_id,
-            func.count(credit).label("answers"),
-            func.sum(credit).label("credit"),
-            func.sum(case((upper, credit), else_=0.0)).label("upper_credit"),
-            func.sum(case((upper, 1), else_=0)).label("upper_answers"),
-            func.sum(case((lower, credit), else_=0.0)).label("lower_credit"),
-            func.sum(case((lower, 1), else_=0)).label("lower_answers"),
-        )
-        .join(ranked, ranked.c.id == AttemptAnswer.attempt_id)
-        .where(credit.is_not(None))
-        .group_by(AttemptAnswer.question_id)
-    )
 
 
 def _selections(ranked: Any) -> Query:

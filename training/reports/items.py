@@ -27,6 +27,36 @@ from training.reports.scope import Scope
 # the upper and lower groups are this share (per cent) of its answers.
 MIN_ANSWERS = 5
 GROUP_PERCENT = 27
+
+
+def upper_lower_indices(ranked: Any) -> Query:
+    """Per question, from the graded attempts ``ranked`` (columns ``id``, ``rank`` by score
+    from the best, ``attempts`` in the group): answers and credit, and answers and credit
+    in the upper and in the lower ``GROUP_PERCENT`` of the attempts (Kelley's groups).
+
+    rank <= k, with k = floor((n * 27 + 50) / 100), written without a division so that
+    both databases compute it in integers.
+    """
+    threshold = ranked.c.attempts * GROUP_PERCENT + 50
+    upper = ranked.c.rank * 100 <= threshold
+    lower = (ranked.c.attempts - ranked.c.rank + 1) * 100 <= threshold
+    credit = AttemptAnswer.credit
+    return (
+        select(
+            AttemptAnswer.question_id,
+            func.count(credit).label("answers"),
+            func.sum(credit).label("credit"),
+            func.sum(case((upper, credit), else_=0.0)).label("upper_credit"),
+            func.sum(case((upper, 1), else_=0)).label("upper_answers"),
+            func.sum(case((lower, credit), else_=0.0)).label("lower_credit"),
+            func.sum(case((lower, 1), else_=0)).label("lower_answers"),
+        )
+        .join(ranked, ranked.c.id == AttemptAnswer.attempt_id)
+        .where(credit.is_not(None))
+        .group_by(AttemptAnswer.question_id)
+    )
+
+
 # A question is flagged for review below these values (classical test theory: an item
 # that discriminates below 0.2 discriminates poorly; a negative one misleads the better
 # learners more than the weaker ones).
@@ -111,27 +141,7 @@ def item_analysis(scope: Scope) -> list[ItemStatistic]:
             Attempt.module_id.in_(select(Module.id).where(Module.slug == scope.filters.module))
         )
     ranked = graded.subquery("ranked")
-    # rank <= k, with k = floor((n * 27 + 50) / 100), written without a division so that
-    # both databases compute it in integers.
-    threshold = ranked.c.attempts * GROUP_PERCENT + 50
-    upper = ranked.c.rank * 100 <= threshold
-    lower = (ranked.c.attempts - ranked.c.rank + 1) * 100 <= threshold
-    credit = AttemptAnswer.credit
-    stats = (
-        select(
-            AttemptAnswer.question_id,
-            func.count(credit).label("answers"),
-            func.sum(credit).label("credit"),
-            func.sum(case((upper, credit), else_=0.0)).label("upper_credit"),
-            func.sum(case((upper, 1), else_=0)).label("upper_answers"),
-            func.sum(case((lower, credit), else_=0.0)).label("lower_credit"),
-            func.sum(case((lower, 1), else_=0)).label("lower_answers"),
-        )
-        .join(ranked, ranked.c.id == AttemptAnswer.attempt_id)
-        .where(credit.is_not(None))
-        .group_by(AttemptAnswer.question_id)
-        .subquery("stats")
-    )
+    stats = upper_lower_indices(ranked).subquery("stats")
     rows = db.session.execute(
         select(
             stats,
