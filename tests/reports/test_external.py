@@ -11,12 +11,12 @@ from typing import Any
 from tests.conftest import login
 from tests.reports.conftest import World
 from training.extensions import db
-from training.links import services as links
+from training.links import completions, courses
 from training.links.models import ExternalCourse
 
 
 def register(actor: Any, title: str, url: str) -> ExternalCourse:
-    course = links.register(
+    course = courses.register(
         actor, {"provider": "OIM / IOM", "title": {"es": title}, "url": url, "language": "es"}
     )
     db.session.commit()
@@ -24,13 +24,13 @@ def register(actor: Any, title: str, url: str) -> ExternalCourse:
 
 
 def report(learner: Any, course: ExternalCourse, day: str = "2026-03-10") -> int:
-    completion, _new = links.report_completion(learner, course.id, completed_on=day)
+    completion, _new = completions.report_completion(learner, course.id, completed_on=day)
     db.session.commit()
     return completion.id
 
 
 def decide(coordinator: Any, completion_id: int, decision: str) -> None:
-    links.review(coordinator, completion_id, decision, note="No coincide el nombre.")
+    completions.review(coordinator, completion_id, decision, note="No coincide el nombre.")
     db.session.commit()
 
 
@@ -39,7 +39,7 @@ def build(world: World, admin: Any) -> tuple[ExternalCourse, ExternalCourse]:
     theirs = register(
         world.mexican_coordinator, "Curso solo de México", "https://formacion.sre.gob.mx/c"
     )
-    links.set_credit(world.coordinator, iom.id, True)
+    courses.set_credit(world.coordinator, iom.id, True)
     db.session.commit()
     decide(world.coordinator, report(world.ana, iom), "verified")
     decide(world.coordinator, report(world.beto, iom, "2026-05-02"), "rejected")
@@ -95,7 +95,7 @@ def test_a_withdrawn_course_stays_while_someone_completed_it(
     iom, _theirs = build(world, admin)
     unused = register(admin, "Curso sin nadie", "https://example.org/curso")
     for course in (iom, unused):
-        links.update(admin, course.id, {"active": False})
+        courses.update(admin, course.id, {"active": False})
     db.session.commit()
 
     rows = coordinator_get("/api/v1/reports/external-courses").get_json()["items"]

@@ -15,7 +15,7 @@ from tests.conftest import login
 from tests.factories import create_post_for, create_user
 from tests.reports.conftest import read_module, take_quiz
 from training.cohorts import services as cohorts
-from training.links import services as links
+from training.links import completions, courses
 
 THEIR_COURSE = "Curso interno de México"
 
@@ -105,7 +105,7 @@ def tenants(coordinator: Any, program: Any) -> Tenants:
     )
     cohorts.add_members(their_coordinator, their_cohort, user_ids=[p.id for p in theirs])
     # Mexico's own external course, which one of theirs completed.
-    their_course = links.register(
+    their_course = courses.register(
         their_coordinator,
         {
             "provider": "SRE México",
@@ -114,7 +114,7 @@ def tenants(coordinator: Any, program: Any) -> Tenants:
             "language": "es",
         },
     )
-    links.report_completion(theirs[0], their_course.id, completed_on="2026-01-15")
+    completions.report_completion(theirs[0], their_course.id, completed_on="2026-01-15")
     from training.extensions import db
 
     db.session.commit()

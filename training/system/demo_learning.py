@@ -20,7 +20,7 @@ from training.catalog.models import Program, Question
 from training.cohorts import services as cohorts
 from training.cohorts.models import Cohort
 from training.extensions import db
-from training.links import services as links
+from training.links import completions
 from training.links.models import ExternalCompletion, ExternalCourse
 from training.ministries import services as ministries
 from training.ministries.models import Post
@@ -121,13 +121,13 @@ def _external_completions(course: ExternalCourse) -> None:
             )
         ):
             continue
-        completion, _created = links.report_completion(
+        completion, _created = completions.report_completion(
             learner, course.id, completed_on=date.today() - timedelta(days=days_ago)
         )
         reviewer = _user(reviewer_email) if reviewer_email else None
         if reviewer is not None:
             note = "El certificado no corresponde a este curso." if decision == "rejected" else None
-            links.review(reviewer, completion.id, decision, note)
+            completions.review(reviewer, completion.id, decision, note)
 
 
 def _read(user: User, slug: str) -> None:
