@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from training.accounts import services as accounts
+from training.accounts import users
 from training.accounts.models import User
 from training.extensions import db
 from training.ministries.models import Post
@@ -40,7 +40,7 @@ def create_user(
     active: bool = True,
 ) -> User:
     n = next(_counter)
-    user = accounts.create_user(
+    user = users.create_user(
         email=email or f"persona{n}@{ministry.lower()}.example.org",
         full_name=full_name or f"Persona Número {n}",
         ministry=get_ministry(ministry),

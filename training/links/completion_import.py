@@ -125,7 +125,7 @@ def import_completions(actor: Any, course_id: Any, stream: IO[bytes] | None) -> 
     Nobody verifies their own completion: the importer's own row is recorded as reported
     (``own_pending``) for another coordinator to review, and audited.
     Writes are flushed every ``FLUSH_EVERY`` rows, not row by row."""
-    from training.accounts.services import normalize_email
+    from training.accounts.users import normalize_email
 
     user = authz.require(actor, authz.Permission.manage_external_courses)
     course = visible_course(user, course_id, active_only=False)

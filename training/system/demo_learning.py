@@ -13,8 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from training.accounts import passwords
-from training.accounts import services as accounts
+from training.accounts import passwords, users
 from training.accounts.models import User
 from training.catalog.models import Program, Question
 from training.cohorts import services as cohorts
@@ -75,7 +74,7 @@ def load(
     for email, name, code, post_index, modules, fails, seed in DEMO_STAFF:
         user = db.session.scalars(select(User).where(User.email == email)).first()
         if user is None:
-            user = accounts.create_user(
+            user = users.create_user(
                 email=email,
                 full_name=name,
                 ministry=ministries.get_ministry(code),
