@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import func
 
 from tests.certificates.conftest import complete_program
+from tests.factories import set_ministry
 from training.accounts.models import User
 from training.audit.models import AuditEvent
 from training.certificates import lifecycle
 from training.certificates.models import Certificate
 from training.errors import Conflict, Forbidden
 from training.extensions import db
-from training.ministries.services import get_ministry
 
 
 def race(app: Any, actor_id: int, *actions: Callable[[User], Any]) -> list[Any]:
@@ -69,8 +69,7 @@ def certificates(user: Any) -> list[Certificate]:
 
 @pytest.fixture
 def manual(program: Any) -> None:
-    get_ministry("GT").certificate_approval = "manual"
-    db.session.commit()
+    set_ministry("GT", certificate_approval="manual")
 
 
 def test_two_approvals_at_once_issue_one_serial_and_one_audit_record(

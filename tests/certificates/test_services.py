@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, text
 
 from tests.certificates.conftest import complete_program
+from tests.factories import set_ministry
 from training.audit.models import AuditEvent
 from training.certificates import issuing, lifecycle, lookup, signing
 from training.certificates.models import Certificate
 from training.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from training.extensions import db
-from training.ministries.services import get_ministry
 
 
 def certificates_of(user: Any) -> list[Certificate]:
@@ -39,8 +39,7 @@ def test_completing_the_program_issues_one_signed_certificate(graduate: Any) -> 
 def test_manual_approval_queues_then_an_issuer_issues(
     learner: Any, issuer: Any, program: Any
 ) -> None:
-    get_ministry("GT").certificate_approval = "manual"
-    db.session.commit()
+    set_ministry("GT", certificate_approval="manual")
     complete_program(learner)
     (pending,) = certificates_of(learner)
     assert (pending.status, pending.serial) == ("pending", None)
@@ -95,8 +94,7 @@ def test_concurrent_triggers_issue_one_certificate(app: Any, learner: Any, progr
 
 def test_serials_have_no_gaps_under_concurrency(app: Any, make_user: Any, program: Any) -> None:
     learners = [make_user(roles=["learner"], ministry="GT") for _ in range(6)]
-    get_ministry("GT").certificate_approval = "manual"
-    db.session.commit()
+    set_ministry("GT", certificate_approval="manual")
     for person in learners:
         complete_program(person)
     pending = [c.id for c in db.session.scalars(db.select(Certificate))]

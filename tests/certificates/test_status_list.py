@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from tests.certificates.conftest import complete_program
+from tests.factories import set_ministry
 from training.certificates import keys, lifecycle, signing, status_list
 from training.certificates.models import Certificate
 from training.extensions import db
@@ -111,8 +112,7 @@ def test_the_status_index_is_unique_per_ministry_in_the_database(
 def test_a_pending_certificate_has_no_index_until_approved(
     learner: Any, issuer: Any, program: Any
 ) -> None:
-    get_ministry("GT").certificate_approval = "manual"
-    db.session.commit()
+    set_ministry("GT", certificate_approval="manual")
     complete_program(learner)
     assert only(learner).status_index is None
     lifecycle.approve(issuer, only(learner).code)

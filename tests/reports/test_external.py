@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 from typing import Any
 
 from tests.conftest import login
+from tests.factories import start_newer_version
 from tests.reports.conftest import World
-from tests.reports.test_completion import _another_version
 from training.catalog.models import Module
 from training.extensions import db
 from training.links import completions, courses
 from training.links.models import ExternalCourse
-from training.progress.models import ModuleProgress
 
 
 def register(actor: Any, title: str, url: str) -> ExternalCourse:
@@ -130,23 +128,9 @@ def test_the_per_learner_page_takes_a_module_status_from_the_newest_progress_row
     world: World, coordinator_get: Any
 ) -> None:
     alfa = db.session.scalars(db.select(Module).where(Module.slug == "alfa")).one()
-    completed = db.session.scalars(
-        db.select(ModuleProgress).where(
-            ModuleProgress.user_id == world.ana.id, ModuleProgress.module_id == alfa.id
-        )
-    ).one()
     # Ana completed alfa, then started its newer version: the ministry report says
     # in progress, and so does the per-learner page beside the external courses.
-    db.session.add(
-        ModuleProgress(
-            user_id=world.ana.id,
-            ministry_id=world.ana.ministry_id,
-            module_id=alfa.id,
-            module_version_id=_another_version(alfa.id),
-            started_at=completed.started_at + timedelta(days=1),
-        )
-    )
-    db.session.commit()
+    start_newer_version(world.ana, alfa.id)
 
     completion = coordinator_get("/api/v1/reports/completion").get_json()["items"]
     external = coordinator_get("/api/v1/coordination/external-report").get_json()["items"]
