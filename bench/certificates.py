@@ -30,7 +30,7 @@ def main() -> None:
     from training.accounts.models import User
     from training.catalog import services as catalog
     from training.catalog.models import Program
-    from training.certificates import pdf, services
+    from training.certificates import issuing, pdf
     from training.certificates.models import Certificate
     from training.database import utcnow
     from training.extensions import db
@@ -68,10 +68,10 @@ def main() -> None:
 
         started = time.perf_counter()
         for user in users:
-            services.request_certificate(user, program)
-            certificate = services.current_certificate(user, program)
+            issuing.request_certificate(user, program)
+            certificate = issuing.current_certificate(user, program)
             assert certificate is not None
-            services.sign_and_number(certificate, None)
+            issuing.sign_and_number(certificate, None)
         db.session.commit()
         issue_seconds = time.perf_counter() - started
 

@@ -131,12 +131,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _connect_signals() -> None:
     """Cross-domain reactions (training.signals); connecting twice is harmless."""
-    from training.certificates import services as certificates
+    from training.certificates import issuing
     from training.mail import services as mail
     from training.progress import records as progress
 
     progress.connect_signals()  # attempt_submitted -> the learner's progress
-    certificates.connect_signals()  # program_completed -> a certificate
+    issuing.connect_signals()  # program_completed -> a certificate
     mail.connect()
 
 

@@ -26,7 +26,7 @@ program_completed = _signals.signal("program-completed")
 
 Sender: the ``training.progress.records`` module. Arguments: ``user`` (User),
 ``program`` (catalog Program), ``completion`` (ProgramCompletion).
-Receiver: ``training.certificates.services._on_program_completed`` (queues the
+Receiver: ``training.certificates.issuing._on_program_completed`` (queues the
 learner's certificate).
 """
 

@@ -18,7 +18,7 @@ from tests.helpers import (
     table_text,
     with_settings,
 )
-from training.accounts import services
+from training.accounts import tokens, users
 from training.accounts.models import ApiToken, User
 from training.extensions import db
 
@@ -123,8 +123,8 @@ def test_token_revocation(client, learner):
 
 
 def test_revoking_one_token_keeps_the_others(client, learner):
-    first = services.create_token(learner).token
-    second = services.create_token(learner).token
+    first = tokens.create_token(learner).token
+    second = tokens.create_token(learner).token
     db.session.commit()
 
     client.delete(CURRENT, headers=bearer(first))
@@ -134,7 +134,7 @@ def test_revoking_one_token_keeps_the_others(client, learner):
 
 
 def test_expired_token_is_refused(client, learner):
-    issued = services.create_token(learner)
+    issued = tokens.create_token(learner)
     db.session.commit()
     assert client.get("/api/v1/me", headers=bearer(issued.token)).status_code == 200
 
@@ -149,17 +149,17 @@ def test_expired_token_is_refused(client, learner):
 
 
 def test_token_of_a_deactivated_user_is_refused(client, learner):
-    issued = services.create_token(learner)
+    issued = tokens.create_token(learner)
     db.session.commit()
 
-    services.deactivate(learner, actor=None)
+    users.deactivate(learner, actor=None)
     db.session.commit()
 
     assert client.get("/api/v1/me", headers=bearer(issued.token)).status_code == 401
 
 
 def test_token_use_is_recorded_at_most_once_a_minute(client, learner):
-    issued = services.create_token(learner)
+    issued = tokens.create_token(learner)
     db.session.commit()
 
     client.get("/api/v1/me", headers=bearer(issued.token))
@@ -195,7 +195,7 @@ def test_bad_authorization_headers_get_a_401(client, learner, authorization):
 def test_a_token_request_is_judged_by_the_token_not_the_cookie(
     client, logged_in, learner, other_learner
 ):
-    token = services.create_token(other_learner).token
+    token = tokens.create_token(other_learner).token
     db.session.commit()
     logged_in(learner)
 
@@ -206,7 +206,7 @@ def test_a_token_request_is_judged_by_the_token_not_the_cookie(
 
 
 def test_a_token_works_from_a_browser_that_also_sends_its_cookie(client, learner):
-    token = services.create_token(learner).token
+    token = tokens.create_token(learner).token
     db.session.commit()
     # An anonymous visitor's session: a CSRF token and a language choice.
     post_form(client, "/language", {"language": "en"}, token_from="/login")
@@ -228,7 +228,7 @@ def test_revoking_needs_a_bearer_token(client, logged_in, learner):
 
 def test_session_authenticated_api_calls_need_the_csrf_token(client, logged_in, learner):
     logged_in(learner)
-    services.create_token(learner)
+    tokens.create_token(learner)
     db.session.commit()
 
     response = client.delete(CURRENT)

@@ -6,7 +6,7 @@ import pytest
 
 from tests.factories import create_post_for
 from tests.helpers import audit_events, fresh, row_counts
-from training.accounts import passwords, services
+from training.accounts import credentials, passwords, users
 from training.accounts.models import Role, User
 from training.extensions import db
 
@@ -22,7 +22,7 @@ def create(runner, *args, input=None):
 
 def stored_user(email: str = "consul@gt.example.org") -> User | None:
     fresh()
-    return services.find_by_email(email)
+    return users.find_by_email(email)
 
 
 def test_create_reads_the_password_from_standard_input(runner, ministries):
@@ -204,7 +204,7 @@ def test_deactivate_stops_sign_in(runner, client, learner):
     assert f"{learner.email} can no longer sign in." in result.output
     user = stored_user(learner.email)
     assert not user.active
-    assert services.authenticate(learner.email, "correct horse battery staple") is None
+    assert credentials.authenticate(learner.email, "correct horse battery staple") is None
     # Their records stay.
     assert db.session.get(User, learner.id) is not None
     assert [e.action for e in audit_events("user.deactivated")] == ["user.deactivated"]

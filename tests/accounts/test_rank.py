@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import PASSWORD
 from tests.helpers import audit_events, fresh, outbox, post_form, table_text, with_settings
-from training.accounts import services
+from training.accounts import users
 from training.accounts.models import Role, User
 from training.extensions import db
 
@@ -109,7 +109,7 @@ def test_reactivating_an_admin_is_refused_to_a_coordinator(
     as_coordinator: Any, make_user: Any, admin: Any
 ) -> None:
     boss = make_user(roles=["admin"], ministry="GT")
-    services.deactivate(boss, actor=None)
+    users.deactivate(boss, actor=None)
     db.session.commit()
 
     response = as_coordinator("POST", f"/api/v1/staff/{boss.id}/reactivation")
@@ -172,7 +172,7 @@ def test_an_admin_can_deactivate_another_admin_but_not_the_last(
     assert done.status_code == 200
     assert not stored(second).active
     with pytest.raises(Exception, match="administrador activo"):
-        services.set_roles(stored(admin), ["learner"], actor=None)
+        users.set_roles(stored(admin), ["learner"], actor=None)
 
 
 def test_two_admins_deactivating_each_other_at_once_leave_one_active(
@@ -204,7 +204,7 @@ def test_two_admins_deactivating_each_other_at_once_leave_one_active(
 
 
 def test_users_reactivate_command(runner: Any, learner: Any) -> None:
-    services.deactivate(learner, actor=None)
+    users.deactivate(learner, actor=None)
     db.session.commit()
 
     result = runner.invoke(args=["users", "reactivate", learner.email])

@@ -12,7 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 from tests.conftest import PASSWORD
 from tests.factories import create_post_for
 from tests.helpers import audit_events, fresh, outbox
-from training.accounts import passwords, services
+from training.accounts import credentials, passwords, sessions, tokens, users
 from training.accounts.models import ApiToken, Role, User, UserSession
 from training.database import utcnow
 from training.errors import Conflict, Forbidden, Invalid, NotFound, ValidationFailed
@@ -28,7 +28,7 @@ def new_user(**fields: Any) -> User:
         "password": PASSWORD,
     }
     values.update(fields)
-    user = services.create_user(**values)
+    user = users.create_user(**values)
     db.session.commit()
     return user
 
@@ -45,7 +45,7 @@ def new_user(**fields: Any) -> User:
     ],
 )
 def test_emails_are_stored_lower_cased(ministries, given, stored):
-    assert services.normalize_email(given) == stored
+    assert users.normalize_email(given) == stored
 
 
 @pytest.mark.parametrize(
@@ -54,15 +54,15 @@ def test_emails_are_stored_lower_cased(ministries, given, stored):
 )
 def test_bad_emails_are_refused(ministries, bad):
     with pytest.raises(ValidationFailed) as caught:
-        services.normalize_email(bad)
+        users.normalize_email(bad)
 
     assert "email" in caught.value.details["fields"]
 
 
 def test_find_by_email_ignores_case_and_tolerates_garbage(learner):
-    assert services.find_by_email(learner.email.upper()) == learner
-    assert services.find_by_email("not an e-mail") is None
-    assert services.find_by_email("nobody@gt.example.org") is None
+    assert users.find_by_email(learner.email.upper()) == learner
+    assert users.find_by_email("not an e-mail") is None
+    assert users.find_by_email("nobody@gt.example.org") is None
 
 
 # --- Creating users ---------------------------------------------------------------------
@@ -141,8 +141,8 @@ def test_a_user_without_a_password_cannot_sign_in(ministries):
     user = new_user(password=None)
 
     assert user.password_hash is None
-    assert services.authenticate(user.email, "") is None
-    assert services.authenticate(user.email, "anything at all here") is None
+    assert credentials.authenticate(user.email, "") is None
+    assert credentials.authenticate(user.email, "anything at all here") is None
 
 
 def test_the_post_must_belong_to_the_users_ministry(ministries):
@@ -153,7 +153,7 @@ def test_the_post_must_belong_to_the_users_ministry(ministries):
 
 
 def test_a_coordinator_creates_users_of_their_own_ministry_only(coordinator):
-    created = services.create_user(
+    created = users.create_user(
         email="equipo@gt.example.org",
         full_name="Equipo",
         ministry=get_ministry("GT"),
@@ -162,7 +162,7 @@ def test_a_coordinator_creates_users_of_their_own_ministry_only(coordinator):
     assert created.ministry.code == "GT"
 
     with pytest.raises(NotFound):
-        services.create_user(
+        users.create_user(
             email="otro@mx.example.org",
             full_name="Otro",
             ministry=get_ministry("MX"),
@@ -172,7 +172,7 @@ def test_a_coordinator_creates_users_of_their_own_ministry_only(coordinator):
 
 def test_a_learner_cannot_create_users(learner):
     with pytest.raises(Forbidden):
-        services.create_user(
+        users.create_user(
             email="equipo@gt.example.org",
             full_name="Equipo",
             ministry=get_ministry("GT"),
@@ -186,7 +186,7 @@ def test_a_learner_cannot_create_users(learner):
 def test_coordinator_changes_roles_in_their_ministry_and_it_is_audited(coordinator, make_user):
     staff = make_user(ministry="GT")
 
-    services.set_roles(staff, ["learner", "issuer"], actor=coordinator)
+    users.set_roles(staff, ["learner", "issuer"], actor=coordinator)
     db.session.commit()
 
     fresh()
@@ -199,9 +199,9 @@ def test_coordinator_changes_roles_in_their_ministry_and_it_is_audited(coordinat
 
 def test_coordinator_of_another_ministry_gets_404(coordinator, other_learner):
     with pytest.raises(NotFound):
-        services.set_roles(other_learner, ["coordinator"], actor=coordinator)
+        users.set_roles(other_learner, ["coordinator"], actor=coordinator)
     with pytest.raises(NotFound):
-        services.deactivate(other_learner, actor=coordinator)
+        users.deactivate(other_learner, actor=coordinator)
     fresh()
     other = db.session.get(User, other_learner.id)
     assert other.roles == {Role.learner}
@@ -213,14 +213,14 @@ def test_coordinator_cannot_grant_admin_or_regional(coordinator, make_user, gran
     staff = make_user(ministry="GT")
 
     with pytest.raises(Forbidden):
-        services.set_roles(staff, granted, actor=coordinator)
+        users.set_roles(staff, granted, actor=coordinator)
 
 
 def test_coordinator_cannot_demote_a_regional_user_of_their_ministry(coordinator, make_user):
     secretariat = make_user(ministry="GT", roles=["regional"])
 
     with pytest.raises(Forbidden):
-        services.set_roles(secretariat, ["learner"], actor=coordinator)
+        users.set_roles(secretariat, ["learner"], actor=coordinator)
 
 
 @pytest.mark.parametrize("actor_role", ["learner", "issuer", "regional"])
@@ -229,14 +229,14 @@ def test_only_coordinators_and_admins_manage_staff(make_user, actor_role):
     staff = make_user(ministry="GT")
 
     with pytest.raises(Forbidden):
-        services.set_roles(staff, ["coordinator"], actor=actor)
+        users.set_roles(staff, ["coordinator"], actor=actor)
     with pytest.raises(Forbidden):
-        services.deactivate(staff, actor=actor)
+        users.deactivate(staff, actor=actor)
 
 
 def test_admin_manages_every_ministry(admin, other_learner):
-    services.set_roles(other_learner, ["admin"], actor=admin)
-    services.deactivate(other_learner, actor=admin)
+    users.set_roles(other_learner, ["admin"], actor=admin)
+    users.deactivate(other_learner, actor=admin)
     db.session.commit()
 
     fresh()
@@ -246,22 +246,22 @@ def test_admin_manages_every_ministry(admin, other_learner):
 
 def test_set_roles_refuses_unknown_roles(learner):
     with pytest.raises(ValidationFailed):
-        services.set_roles(learner, ["learner", "emperor"], actor=None)
+        users.set_roles(learner, ["learner", "emperor"], actor=None)
 
 
 def test_deactivation_revokes_tokens_once(coordinator, make_user):
     staff = make_user(ministry="GT")
-    issued = services.create_token(staff)
+    issued = tokens.create_token(staff)
     db.session.commit()
 
-    services.deactivate(staff, actor=coordinator)
-    services.deactivate(staff, actor=coordinator)
+    users.deactivate(staff, actor=coordinator)
+    users.deactivate(staff, actor=coordinator)
     db.session.commit()
 
     fresh()
     assert not db.session.get(User, staff.id).active
     assert db.session.get(ApiToken, issued.record.id).revoked_at is not None
-    assert services.token_record(issued.token) is None
+    assert tokens.token_record(issued.token) is None
     assert len(audit_events("user.deactivated")) == 1
 
 
@@ -269,9 +269,9 @@ def test_deactivation_revokes_tokens_once(coordinator, make_user):
 
 
 def test_authenticate_audits_success_and_failure_without_the_password(learner):
-    assert services.authenticate(learner.email, PASSWORD) == learner
-    assert services.authenticate(learner.email, "wrong password here") is None
-    assert services.authenticate("nobody@gt.example.org", "wrong password here") is None
+    assert credentials.authenticate(learner.email, PASSWORD) == learner
+    assert credentials.authenticate(learner.email, "wrong password here") is None
+    assert credentials.authenticate("nobody@gt.example.org", "wrong password here") is None
     db.session.commit()
 
     actions = [(e.action, e.details.get("reason")) for e in audit_events()]
@@ -288,7 +288,7 @@ def test_authenticate_audits_success_and_failure_without_the_password(learner):
 def test_hashes_are_upgraded_when_the_cost_changes(app, learner):
     app.config["ARGON2_TIME_COST"] = 2
 
-    assert services.authenticate(learner.email, PASSWORD) == learner
+    assert credentials.authenticate(learner.email, PASSWORD) == learner
     db.session.commit()
 
     fresh()
@@ -301,39 +301,39 @@ def test_hashes_are_upgraded_when_the_cost_changes(app, learner):
     "session_id", ["", "abc", "1", "1.", ".1", "0.1", "-1.1", "1.x", "99999999999999.1", "1.1.1"]
 )
 def test_malformed_session_ids_load_nobody(learner, session_id):
-    key = services.start_session(learner)
+    key = sessions.start_session(learner)
     db.session.commit()
 
-    assert services.load_session_user(session_id, key) is None
+    assert sessions.load_session_user(session_id, key) is None
 
 
 def test_a_session_id_names_the_user_and_their_auth_version(learner):
-    key = services.start_session(learner)
+    key = sessions.start_session(learner)
     db.session.commit()
 
-    assert services.load_session_user(learner.get_id(), key) == learner
-    assert services.load_session_user(f"{learner.id}.{learner.auth_version + 1}", key) is None
+    assert sessions.load_session_user(learner.get_id(), key) == learner
+    assert sessions.load_session_user(f"{learner.id}.{learner.auth_version + 1}", key) is None
 
 
 @pytest.mark.parametrize("key", [None, "", "not-a-key", "x" * 5000, 42, ["list"]])
 def test_a_session_needs_its_registered_key(learner, key):
-    services.start_session(learner)
+    sessions.start_session(learner)
     db.session.commit()
 
-    assert services.load_session_user(learner.get_id(), key) is None
+    assert sessions.load_session_user(learner.get_id(), key) is None
 
 
 def test_a_key_signs_in_only_its_own_user(learner, make_user):
     other = make_user(roles=["learner"])
-    key = services.start_session(other)
+    key = sessions.start_session(other)
     db.session.commit()
 
-    assert services.load_session_user(learner.get_id(), key) is None
+    assert sessions.load_session_user(learner.get_id(), key) is None
 
 
 def test_sessions_end_at_sign_out_and_after_their_lifetime(app, learner):
-    key = services.start_session(learner)
-    old = services.start_session(learner)
+    key = sessions.start_session(learner)
+    old = sessions.start_session(learner)
     db.session.commit()
     db.session.execute(
         db.update(UserSession)
@@ -342,12 +342,12 @@ def test_sessions_end_at_sign_out_and_after_their_lifetime(app, learner):
     )
     db.session.commit()
 
-    assert services.load_session_user(learner.get_id(), old) is None
-    services.end_session(key)
+    assert sessions.load_session_user(learner.get_id(), old) is None
+    sessions.end_session(key)
     db.session.commit()
-    assert services.load_session_user(learner.get_id(), key) is None
+    assert sessions.load_session_user(learner.get_id(), key) is None
     # The next sign-in purges what has expired.
-    services.start_session(learner)
+    sessions.start_session(learner)
     db.session.commit()
     assert db.session.scalar(db.select(db.func.count(UserSession.id))) == 1
 
@@ -357,26 +357,26 @@ def test_sessions_end_at_sign_out_and_after_their_lifetime(app, learner):
 
 def test_change_password_checks_the_current_one(learner):
     with pytest.raises(ValidationFailed) as caught:
-        services.change_password(learner, "not my password!", "a brand new passphrase")
+        credentials.change_password(learner, "not my password!", "a brand new passphrase")
 
     assert "current_password" in caught.value.details["fields"]
 
 
 def test_change_password_ends_every_session(learner):
     old_session = learner.get_id()
-    key = services.start_session(learner)
+    key = sessions.start_session(learner)
     db.session.commit()
 
-    services.change_password(learner, PASSWORD, "a brand new passphrase")
+    credentials.change_password(learner, PASSWORD, "a brand new passphrase")
     db.session.commit()
 
-    assert services.load_session_user(old_session, key) is None
-    assert services.load_session_user(learner.get_id(), key) is None
-    assert services.load_session_user(learner.get_id(), services.start_session(learner)) == learner
+    assert sessions.load_session_user(old_session, key) is None
+    assert sessions.load_session_user(learner.get_id(), key) is None
+    assert sessions.load_session_user(learner.get_id(), sessions.start_session(learner)) == learner
 
 
 def test_reset_request_for_a_known_account_mails_it(learner):
-    services.request_password_reset(learner.email, lambda token: f"https://x.example/{token}")
+    credentials.request_password_reset(learner.email, lambda token: f"https://x.example/{token}")
     db.session.commit()
 
     (message,) = outbox()
@@ -390,7 +390,7 @@ def test_reset_request_for_a_known_account_mails_it(learner):
 
 
 def test_reset_request_for_an_unknown_account_mails_nobody(ministries):
-    services.request_password_reset("nobody@gt.example.org", lambda token: token)
+    credentials.request_password_reset("nobody@gt.example.org", lambda token: token)
     db.session.commit()
 
     assert outbox() == []
@@ -410,7 +410,7 @@ def test_reset_request_for_an_unknown_account_mails_nobody(ministries):
 def test_reset_mail_is_in_the_users_language(make_user, language, subject):
     user = make_user(language=language)
 
-    services.request_password_reset(user.email, lambda token: f"https://x.example/{token}")
+    credentials.request_password_reset(user.email, lambda token: f"https://x.example/{token}")
     db.session.commit()
 
     (message,) = outbox()
@@ -427,7 +427,7 @@ def test_reset_tokens_with_odd_payloads_are_refused(app, learner, payload):
     token = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="password-reset").dumps(payload)
 
     with pytest.raises(Invalid):
-        services.user_for_reset_token(token)
+        tokens.user_for_token(token)
 
 
 def test_reset_token_with_a_stale_password_fingerprint_is_refused(app, learner):
@@ -436,44 +436,44 @@ def test_reset_token_with_a_stale_password_fingerprint_is_refused(app, learner):
     )
 
     with pytest.raises(Invalid):
-        services.user_for_reset_token(forged)
+        tokens.user_for_token(forged)
 
 
 # --- Tokens -----------------------------------------------------------------------------
 
 
 def test_token_records_are_found_by_secret_only(learner):
-    issued = services.create_token(learner)
+    issued = tokens.create_token(learner)
     db.session.commit()
 
-    assert services.token_record(issued.token) == issued.record
-    assert services.token_record(issued.token + "x") is None
-    assert services.token_record(issued.token.removeprefix("aula_")) is None
-    assert services.token_record("aula_" + "x" * 250) is None
+    assert tokens.token_record(issued.token) == issued.record
+    assert tokens.token_record(issued.token + "x") is None
+    assert tokens.token_record(issued.token.removeprefix("aula_")) is None
+    assert tokens.token_record("aula_" + "x" * 250) is None
     assert issued.expires_at == issued.record.expires_at
 
 
 def test_a_token_stops_working_when_its_user_is_switched_off(learner):
-    issued = services.create_token(learner)
+    issued = tokens.create_token(learner)
     learner.active = False  # directly, as an operator's SQL would: no revocation
     db.session.commit()
 
-    assert services.token_record(issued.token) is None
+    assert tokens.token_record(issued.token) is None
 
 
 def test_nobody_revokes_another_users_token(learner, other_learner):
-    issued = services.create_token(learner)
+    issued = tokens.create_token(learner)
     db.session.commit()
 
     with pytest.raises(NotFound):
-        services.revoke_token(issued.record, actor=other_learner)
-    assert services.token_record(issued.token) is not None
+        tokens.revoke_token(issued.record, actor=other_learner)
+    assert tokens.token_record(issued.token) is not None
 
 
 def test_token_creation_and_revocation_are_audited(learner):
-    issued = services.create_token(learner)
-    services.revoke_token(issued.record, actor=learner)
-    services.revoke_token(issued.record, actor=learner)
+    issued = tokens.create_token(learner)
+    tokens.revoke_token(issued.record, actor=learner)
+    tokens.revoke_token(issued.record, actor=learner)
     db.session.commit()
 
     created = audit_events("auth.token_created")

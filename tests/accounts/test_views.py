@@ -21,7 +21,7 @@ from tests.helpers import (
     signed_in_as,
     with_settings,
 )
-from training.accounts import passwords, services
+from training.accounts import passwords, tokens, users
 from training.accounts.models import ApiToken, User
 from training.extensions import db
 
@@ -131,7 +131,7 @@ def test_inactive_user_is_refused(client, make_user):
 
 def test_deactivation_ends_an_open_session(client, logged_in, learner):
     logged_in(learner)
-    services.deactivate(db.session.get(User, learner.id), actor=None)
+    users.deactivate(db.session.get(User, learner.id), actor=None)
     db.session.commit()
 
     assert signed_in_as(client) is None
@@ -339,7 +339,7 @@ def _form(name: str, user: User, logged_in: Any) -> tuple[str, dict[str, str]]:
     if name == "reset request":
         return "/account/reset", {"email": user.email}
     if name == "reset":
-        token = services.make_reset_token(user)
+        token = tokens.make_token(user)
         return f"/account/reset/{token}", {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     logged_in(user)
     if name == "logout":
@@ -423,7 +423,7 @@ def test_password_change_ends_the_other_sessions_and_tokens(app, client, logged_
     other_browser = app.test_client()
     login(other_browser, learner)
     assert signed_in_as(other_browser) == learner.email
-    issued = services.create_token(learner)
+    issued = tokens.create_token(learner)
     db.session.commit()
     bearer = {"Authorization": f"Bearer {issued.token}"}
     assert app.test_client().get("/api/v1/me", headers=bearer).status_code == 200
@@ -571,7 +571,7 @@ def test_password_reset_with_the_mailed_link(app, client, learner):
 
 
 def test_reset_link_works_once(client, learner):
-    path = f"/account/reset/{services.make_reset_token(learner)}"
+    path = f"/account/reset/{tokens.make_token(learner)}"
     assert _reset(client, path).status_code == 302
 
     again = client.get(path)
@@ -584,7 +584,7 @@ def test_reset_link_works_once(client, learner):
 def test_reset_link_expires(client, learner, monkeypatch):
     two_hours_ago = int(time.time()) - 7200
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: two_hours_ago)
-    path = f"/account/reset/{services.make_reset_token(learner)}"
+    path = f"/account/reset/{tokens.make_token(learner)}"
     monkeypatch.undo()
 
     response = client.get(path)
@@ -599,7 +599,7 @@ def test_reset_link_expires(client, learner, monkeypatch):
 def test_reset_link_is_valid_until_its_age_limit(client, learner, monkeypatch):
     a_minute_ago = int(time.time()) - 60
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: a_minute_ago)
-    path = f"/account/reset/{services.make_reset_token(learner)}"
+    path = f"/account/reset/{tokens.make_token(learner)}"
     monkeypatch.undo()
 
     assert _reset(client, path).status_code == 302
@@ -624,7 +624,7 @@ def _tampered(token: str, how: str, app: Any) -> str:
     "how", ["changed character", "cut short", "other secret", "other salt", "garbage"]
 )
 def test_tampered_reset_link_is_refused(app, client, learner, how):
-    path = f"/account/reset/{_tampered(services.make_reset_token(learner), how, app)}"
+    path = f"/account/reset/{_tampered(tokens.make_token(learner), how, app)}"
 
     page = client.get(path)
     assert page.status_code == 400
@@ -641,15 +641,15 @@ def test_overlong_reset_link_is_refused(client):
 
 
 def test_reset_link_of_a_deactivated_account_is_refused(client, learner):
-    path = f"/account/reset/{services.make_reset_token(learner)}"
-    services.deactivate(learner, actor=None)
+    path = f"/account/reset/{tokens.make_token(learner)}"
+    users.deactivate(learner, actor=None)
     db.session.commit()
 
     assert client.get(path).status_code == 400
 
 
 def test_reset_enforces_the_password_rules_and_keeps_the_link(client, learner):
-    path = f"/account/reset/{services.make_reset_token(learner)}"
+    path = f"/account/reset/{tokens.make_token(learner)}"
 
     response = _reset(client, path, "too short")
 
@@ -661,7 +661,7 @@ def test_reset_enforces_the_password_rules_and_keeps_the_link(client, learner):
 
 def test_reset_of_another_users_link_changes_only_that_user(client, learner, make_user):
     other = make_user()
-    path = f"/account/reset/{services.make_reset_token(other)}"
+    path = f"/account/reset/{tokens.make_token(other)}"
 
     _reset(client, path)
 

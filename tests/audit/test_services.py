@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import PASSWORD, login
 from tests.helpers import audit_actions, audit_events, fresh, post_form, table_text, with_settings
-from training.accounts import services as accounts
+from training.accounts import tokens, users
 from training.audit import services
 from training.audit.models import AuditEvent
 from training.extensions import db
@@ -120,7 +120,7 @@ def test_every_audited_action_lands_in_the_log_and_no_secret_does(app, client, l
     # Password reset by mail.
     post_form(client, "/account/reset", {"email": learner.email})
     fresh()
-    reset_token = accounts.make_reset_token(learner)
+    reset_token = tokens.make_token(learner)
     reset_password = "the password chosen after a reset"
     post_form(
         client,
@@ -128,7 +128,7 @@ def test_every_audited_action_lands_in_the_log_and_no_secret_does(app, client, l
         {"new_password": reset_password, "confirm": reset_password},
     )
     # Role change, token creation and revocation.
-    accounts.set_roles(learner, ["learner", "issuer"], actor=admin)
+    users.set_roles(learner, ["learner", "issuer"], actor=admin)
     db.session.commit()
     api = app.test_client()
     bearer = api.post(

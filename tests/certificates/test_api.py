@@ -273,9 +273,9 @@ def test_the_issuer_sets_branding_and_policy(
         db.select(Certificate).where(Certificate.user_id == newcomer.id)
     ).one()
     assert pending.status == "pending"
-    from training.certificates import pdf, services
+    from training.certificates import lifecycle, pdf
 
-    approved = services.approve(issuer, pending.code)
+    approved = lifecycle.approve(issuer, pending.code)
     db.session.commit()
     assert approved.serial.startswith("MREX-")
     import io

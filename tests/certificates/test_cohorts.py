@@ -4,35 +4,24 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
 from typing import Any
 
 import pytest
 
 from tests.certificates.conftest import complete_program
+from tests.factories import create_cohort, set_ministry
 from training.certificates.models import Certificate
-from training.cohorts import services as cohorts
 from training.extensions import db
-from training.ministries.services import get_ministry
 
 
 @pytest.fixture
 def cohort_with_graduates(make_user: Any, coordinator: Any, program: Any) -> Any:
-    get_ministry("GT").certificate_approval = "manual"
-    db.session.commit()
+    set_ministry("GT", certificate_approval="manual")
     members = [make_user(roles=["learner"], ministry="GT") for _ in range(3)]
     outsider = make_user(roles=["learner"], ministry="GT")
     for person in [*members[:2], outsider]:
         complete_program(person)
-    cohort = cohorts.create(
-        coordinator,
-        name="Taller",
-        program_slug=program.slug,
-        starts_on=date(2026, 1, 1),
-        deadline=date(2026, 12, 31),
-    )
-    cohorts.add_members(coordinator, cohort, user_ids=[m.id for m in members])
-    db.session.commit()
+    cohort = create_cohort(coordinator, members, program_slug=program.slug)
     return cohort, members, outsider
 
 

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import func
 
 from tests.certificates.conftest import complete_program
+from tests.factories import set_ministry
 from training.accounts.models import User
 from training.audit.models import AuditEvent
 from training.certificates import lifecycle
 from training.certificates.models import Certificate
 from training.errors import Conflict, Forbidden
 from training.extensions import db
-from training.ministries.services import get_ministry
 
 
 def race(app: Any, actor_id: int, *actions: Callable[[User], Any]) -> list[Any]:
@@ -69,8 +69,7 @@ def certificates(user: Any) -> list[Certificate]:
 
 @pytest.fixture
 def manual(program: Any) -> None:
-    get_ministry("GT").certificate_approval = "manual"
-    db.session.commit()
+    set_ministry("GT", certificate_approval="manual")
 
 
 def test_two_approvals_at_once_issue_one_serial_and_one_audit_record(
@@ -222,13 +221,13 @@ def test_own_approval_over_http_is_403_and_another_issuer_may_approve(
 def test_bulk_issuing_skips_the_issuers_own_certificate(
     make_user: Any, manual: None, program: Any
 ) -> None:
-    from training.certificates import services
+    from training.certificates import issuing
 
     person = make_user(roles=["issuer", "learner"], ministry="GT")
     learner = make_user(roles=["learner"], ministry="GT")
     complete_program(person)
     complete_program(learner)
-    assert services._issue_all(services._completers(person.ministry_id), person) == 1
+    assert issuing._issue_all(issuing._completers(person.ministry_id), person) == 1
     db.session.commit()
     assert certificates(person)[0].status == "pending"
     assert certificates(learner)[0].status == "valid"

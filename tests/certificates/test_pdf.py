@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pypdf import PdfReader
 
-from training.certificates import pdf, services
+from training.certificates import issuing, lifecycle, pdf, signing
 from training.certificates.models import Certificate
 from training.errors import ValidationFailed
 from training.extensions import db
@@ -38,7 +38,7 @@ def test_the_pdf_names_holder_serial_and_code(graduate: Any) -> None:
     text = text_of(data)
     assert graduate.full_name in text
     assert certificate.serial in text
-    assert services.display_code(certificate.code) in text
+    assert signing.display_code(certificate.code) in text
     assert "Programa de prueba" in text and "Test programme" in text
     reader = PdfReader(io.BytesIO(data))
     assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape
@@ -78,7 +78,7 @@ def test_the_qr_code_leads_to_the_verification_page(
 
 def test_a_revoked_certificate_renders_marked_revoked(graduate: Any, issuer: Any) -> None:
     certificate = only(graduate)
-    services.revoke(issuer, certificate.code, "Datos del curso mal cargados", "issued_in_error")
+    lifecycle.revoke(issuer, certificate.code, "Datos del curso mal cargados", "issued_in_error")
     db.session.commit()
     text = text_of(pdf.render(only(graduate)))
     # The holder's document shows the public category, not the ministry's own note.
@@ -97,10 +97,10 @@ def test_a_revoked_certificate_renders_marked_revoked(graduate: Any, issuer: Any
     ],
 )
 def test_latin_names_with_diacritics_print(graduate: Any, issuer: Any, name: str) -> None:
-    certificate = services.reissue(issuer, only(graduate).code, holder_name=name)
+    certificate = lifecycle.reissue(issuer, only(graduate).code, holder_name=name)
     db.session.commit()
     text = text_of(pdf.render(certificate))
-    expected = services.clean_holder_name(name)
+    expected = issuing.clean_holder_name(name)
     assert expected.replace(" ", "") in text.replace(" ", "")
 
 
@@ -110,7 +110,7 @@ def test_names_the_font_cannot_print_are_refused_cleanly(
 ) -> None:
     old = only(graduate)
     try:
-        certificate = services.reissue(issuer, old.code, holder_name=name)
+        certificate = lifecycle.reissue(issuer, old.code, holder_name=name)
     except ValidationFailed:
         return  # refused at the door (not printable), nothing changed
     db.session.commit()

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, text
 
 from tests.certificates.conftest import complete_program
+from tests.factories import set_ministry
 from training.audit.models import AuditEvent
-from training.certificates import services
+from training.certificates import issuing, lifecycle, lookup, signing
 from training.certificates.models import Certificate
 from training.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from training.extensions import db
-from training.ministries.services import get_ministry
 
 
 def certificates_of(user: Any) -> list[Certificate]:
@@ -31,7 +31,7 @@ def test_completing_the_program_issues_one_signed_certificate(graduate: Any) -> 
     assert len(certificate.code) == 26
     assert [m["slug"] for m in certificate.modules] == ["alfa", "beta"]
     assert all(m["score"] == 100 for m in certificate.modules)
-    assert services.verify(certificate.code).status == "valid"
+    assert signing.verify(certificate.code).status == "valid"
     actions = db.session.scalars(db.select(AuditEvent.action)).all()
     assert "certificate.issued" in actions
 
@@ -39,18 +39,17 @@ def test_completing_the_program_issues_one_signed_certificate(graduate: Any) -> 
 def test_manual_approval_queues_then_an_issuer_issues(
     learner: Any, issuer: Any, program: Any
 ) -> None:
-    get_ministry("GT").certificate_approval = "manual"
-    db.session.commit()
+    set_ministry("GT", certificate_approval="manual")
     complete_program(learner)
     (pending,) = certificates_of(learner)
     assert (pending.status, pending.serial) == ("pending", None)
     with pytest.raises(NotFound):
-        services.verify(pending.code)
-    approved = services.approve(issuer, pending.code)
+        signing.verify(pending.code)
+    approved = lifecycle.approve(issuer, pending.code)
     db.session.commit()
     assert approved.status == "valid" and approved.serial.endswith("-000001")
     with pytest.raises(Conflict):
-        services.approve(issuer, pending.code)
+        lifecycle.approve(issuer, pending.code)
 
 
 def test_concurrent_triggers_issue_one_certificate(app: Any, learner: Any, program: Any) -> None:
@@ -73,7 +72,7 @@ def test_concurrent_triggers_issue_one_certificate(app: Any, learner: Any, progr
             try:
                 user = db.session.get(user_type, user_id)
                 barrier.wait()
-                certificate = services.request_certificate(
+                certificate = issuing.request_certificate(
                     user, db.session.get(program_type, program_id)
                 )
                 db.session.commit()
@@ -95,8 +94,7 @@ def test_concurrent_triggers_issue_one_certificate(app: Any, learner: Any, progr
 
 def test_serials_have_no_gaps_under_concurrency(app: Any, make_user: Any, program: Any) -> None:
     learners = [make_user(roles=["learner"], ministry="GT") for _ in range(6)]
-    get_ministry("GT").certificate_approval = "manual"
-    db.session.commit()
+    set_ministry("GT", certificate_approval="manual")
     for person in learners:
         complete_program(person)
     pending = [c.id for c in db.session.scalars(db.select(Certificate))]
@@ -111,7 +109,7 @@ def test_serials_have_no_gaps_under_concurrency(app: Any, make_user: Any, progra
             try:
                 actor = db.session.get(issuer_type, issuer_id)
                 barrier.wait()
-                services.approve(actor, certificate_id)
+                lifecycle.approve(actor, certificate_id)
                 db.session.commit()
             except BaseException as error:
                 errors.append(error)
@@ -133,18 +131,18 @@ def test_an_edited_row_no_longer_verifies(graduate: Any) -> None:
     (certificate,) = certificates_of(graduate)
     db.session.execute(text("UPDATE certificate SET holder_name = 'Otra Persona'"))
     db.session.commit()
-    assert services.verify(certificate.code).status == "invalid"
+    assert signing.verify(certificate.code).status == "invalid"
 
 
 def test_revoke_requires_a_reason_once_and_keeps_the_record(graduate: Any, issuer: Any) -> None:
     (certificate,) = certificates_of(graduate)
     with pytest.raises(ValidationFailed):
-        services.revoke(issuer, certificate.code, "   ")
-    services.revoke(issuer, certificate.code, "Error en los datos del curso")
+        lifecycle.revoke(issuer, certificate.code, "   ")
+    lifecycle.revoke(issuer, certificate.code, "Error en los datos del curso")
     db.session.commit()
     with pytest.raises(Conflict):
-        services.revoke(issuer, certificate.code, "otra vez")
-    result = services.verify(certificate.code)
+        lifecycle.revoke(issuer, certificate.code, "otra vez")
+    result = signing.verify(certificate.code)
     assert result.status == "revoked"
     assert result.certificate.revocation_reason == "Error en los datos del curso"
     audit = db.session.scalars(
@@ -155,15 +153,15 @@ def test_revoke_requires_a_reason_once_and_keeps_the_record(graduate: Any, issue
 
 def test_reissue_links_old_and_new_with_the_corrected_name(graduate: Any, issuer: Any) -> None:
     (old,) = certificates_of(graduate)
-    new = services.reissue(
+    new = lifecycle.reissue(
         issuer, old.code, holder_name="Persona Número Corregida", reason="corrección del nombre"
     )
     db.session.commit()
     assert new.replaces_id == old.id
     assert new.holder_name == "Persona Número Corregida"
-    assert services.verify(old.code).status == "revoked"
-    assert services.verify(old.code).certificate.revocation_reason == "reissued"
-    assert services.verify(new.code).status == "valid"
+    assert signing.verify(old.code).status == "revoked"
+    assert signing.verify(old.code).certificate.revocation_reason == "reissued"
+    assert signing.verify(new.code).status == "valid"
     assert new.serial.endswith("-000002")
     actions = db.session.scalars(db.select(AuditEvent.action)).all()
     assert "certificate.reissued" in actions
@@ -174,9 +172,9 @@ def test_only_issuers_act_on_certificates(graduate: Any, make_user: Any, role: s
     (certificate,) = certificates_of(graduate)
     actor = make_user(roles=[role], ministry="GT")
     for action in (
-        lambda: services.revoke(actor, certificate.code, "x"),
-        lambda: services.approve(actor, certificate.code),
-        lambda: services.reissue(actor, certificate.code),
+        lambda: lifecycle.revoke(actor, certificate.code, "x"),
+        lambda: lifecycle.approve(actor, certificate.code),
+        lambda: lifecycle.reissue(actor, certificate.code),
     ):
         with pytest.raises(Forbidden):
             action()
@@ -186,9 +184,9 @@ def test_another_ministrys_issuer_gets_404(graduate: Any, make_user: Any) -> Non
     (certificate,) = certificates_of(graduate)
     foreign = make_user(roles=["issuer"], ministry="MX")
     with pytest.raises(NotFound):
-        services.revoke(foreign, certificate.code, "x")
+        lifecycle.revoke(foreign, certificate.code, "x")
     with pytest.raises(NotFound):
-        services.own_or_staff(foreign, certificate.code)
+        lookup.own_or_staff(foreign, certificate.code)
     assert (
         db.session.scalar(
             db.select(func.count(Certificate.id)).where(Certificate.status == "revoked")
@@ -202,10 +200,10 @@ def test_another_ministrys_issuer_gets_404(graduate: Any, make_user: Any) -> Non
 )
 def test_codes_that_are_not_codes_are_not_found(graduate: Any, code: Any) -> None:
     with pytest.raises(NotFound):
-        services.verify(code)
+        signing.verify(code)
 
 
 def test_a_code_is_typed_in_any_case_with_dashes(graduate: Any) -> None:
     (certificate,) = certificates_of(graduate)
-    typed = services.display_code(certificate.code).lower()
-    assert services.verify(typed).status == "valid"
+    typed = signing.display_code(certificate.code).lower()
+    assert signing.verify(typed).status == "valid"

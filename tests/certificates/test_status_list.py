@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from tests.certificates.conftest import complete_program
-from training.certificates import keys, lifecycle, services, status_list
+from tests.factories import set_ministry
+from training.certificates import keys, lifecycle, signing, status_list
 from training.certificates.models import Certificate
 from training.extensions import db
 from training.ministries.services import get_ministry
@@ -73,7 +74,7 @@ def test_the_list_still_verifies_after_a_key_rotation(
 ) -> None:
     certificate = only(graduate)
     lifecycle.revoke(issuer, certificate.code, "error", "issued_in_error")
-    services.rotate_key(issuer)
+    signing.rotate_key(issuer)
     db.session.commit()
     _claims, bits = published_list(client)
     assert status_list.is_set(bits, certificate.status_index)
@@ -111,8 +112,7 @@ def test_the_status_index_is_unique_per_ministry_in_the_database(
 def test_a_pending_certificate_has_no_index_until_approved(
     learner: Any, issuer: Any, program: Any
 ) -> None:
-    get_ministry("GT").certificate_approval = "manual"
-    db.session.commit()
+    set_ministry("GT", certificate_approval="manual")
     complete_program(learner)
     assert only(learner).status_index is None
     lifecycle.approve(issuer, only(learner).code)
@@ -124,11 +124,11 @@ def test_a_certificate_signed_with_another_ministrys_key_is_invalid(graduate: An
     certificate = only(graduate)
     foreign = keys.generate(get_ministry("MX"))
     certificate.kid = foreign.kid
-    certificate.signature = keys.sign(foreign, services.canonical(certificate))
+    certificate.signature = keys.sign(foreign, signing.canonical(certificate))
     db.session.commit()
     # The signature is genuine, but the key is not the certificate's ministry's.
-    assert services.signature_valid(certificate, foreign)
-    assert services.verify(certificate.code).status == "invalid"
+    assert signing.signature_valid(certificate, foreign)
+    assert signing.verify(certificate.code).status == "invalid"
 
 
 def test_revocation_categories_are_validated(

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from training.extensions import db
-from training.links import services
+from training.links import courses
 from training.links.models import ExternalCourse
 
 # The smallest files each type check accepts, and what it must refuse.
@@ -78,14 +78,14 @@ def mx_coordinator(make_user: Any) -> Any:
 @pytest.fixture
 def global_course(admin: Any) -> ExternalCourse:
     """IOM's course, registered by an administrator: every ministry sees it."""
-    course = services.register(admin, course_data())
+    course = courses.register(admin, course_data())
     db.session.commit()
     return course
 
 
 @pytest.fixture
 def gt_course(gt_coordinator: Any) -> ExternalCourse:
-    course = services.register(
+    course = courses.register(
         gt_coordinator,
         course_data(
             provider="Cancillería de Guatemala",
@@ -99,7 +99,7 @@ def gt_course(gt_coordinator: Any) -> ExternalCourse:
 
 @pytest.fixture
 def mx_course(mx_coordinator: Any) -> ExternalCourse:
-    course = services.register(
+    course = courses.register(
         mx_coordinator,
         course_data(
             provider="SRE México",

@@ -11,7 +11,7 @@ from tests.content_helpers import synced_content  # noqa: F401
 from tests.helpers import audit_events, fresh, row_counts
 from tests.links.conftest import IOM_URL, PDF, PNG, course_data, multipart, stored_files, upload
 from training.extensions import db
-from training.links import services
+from training.links import completions, courses
 from training.links.models import ExternalCompletion, ExternalLaunch, ExternalLinkCheck
 
 PATHS = [
@@ -59,8 +59,8 @@ def test_the_list_has_the_fields_and_envelope_of_api_md(
     synced_content: Any,  # noqa: F811
     admin: Any,
 ) -> None:
-    services.update(admin, global_course.id, {"modules": ["alfa"]})
-    services.set_credit(gt_coordinator, global_course.id, True)
+    courses.update(admin, global_course.id, {"modules": ["alfa"]})
+    courses.set_credit(gt_coordinator, global_course.id, True)
     db.session.commit()
 
     body = client.get("/api/v1/external-courses?lang=en", headers=api_token(learner)).get_json()
@@ -186,7 +186,7 @@ def test_a_global_course_is_403_for_a_coordinators_changes(
 
     assert response.status_code == 403
     fresh()
-    assert services.courses_for(gt_coordinator)[0].course.url == IOM_URL
+    assert courses.courses_for(gt_coordinator)[0].course.url == IOM_URL
 
 
 def test_the_launch_twin_records_and_answers_the_url(
@@ -272,7 +272,7 @@ def test_review_input_is_validated(
     body: dict[str, Any],
     status: int,
 ) -> None:
-    completion, _new = services.report_completion(learner, global_course.id)
+    completion, _new = completions.report_completion(learner, global_course.id)
     db.session.commit()
 
     response = client.post(
@@ -392,7 +392,7 @@ def test_the_report_twin(
     global_course: Any,
     synced_content: Any,  # noqa: F811
 ) -> None:
-    services.report_completion(learner, global_course.id)
+    completions.report_completion(learner, global_course.id)
     db.session.commit()
 
     body = client.get(
@@ -422,8 +422,8 @@ def test_launches_and_verified_completions_are_xapi_statements(
 ) -> None:
     headers = api_token(learner)
     client.post(f"/api/v1/external-courses/{global_course.id}/launches", headers=headers)
-    completion, _new = services.report_completion(learner, global_course.id)
-    services.review(gt_coordinator, completion.id, "verified")
+    completion, _new = completions.report_completion(learner, global_course.id)
+    completions.review(gt_coordinator, completion.id, "verified")
     db.session.commit()
 
     body = client.get("/api/v1/me/statements", headers=headers).get_json()
@@ -440,7 +440,7 @@ def test_nobody_reviews_their_own_completion_and_the_refusal_is_audited(
 ) -> None:
     from tests.helpers import audit_events
 
-    own, _new = services.report_completion(gt_coordinator, global_course.id)
+    own, _new = completions.report_completion(gt_coordinator, global_course.id)
     db.session.commit()
 
     response = client.post(

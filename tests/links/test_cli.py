@@ -15,7 +15,7 @@ import pytest
 from tests.helpers import fresh, row_counts
 from training.database import utcnow
 from training.extensions import db
-from training.links import checker, services
+from training.links import checker, courses
 from training.links.models import ExternalCourse, ExternalCourseCredit, ExternalLinkCheck
 
 
@@ -264,6 +264,6 @@ def test_the_demo_registers_iom_s_virtual_course_once(runner: Any) -> None:
     assert course.provider == "OIM / IOM"
     assert course.url == "https://www.ecampus.iom.int/"
     assert set(course.title) == {"es", "en", "fr"}
-    assert services.safe_target(course.url) == course.url
+    assert courses.safe_target(course.url) == course.url
     credits = db.session.scalars(db.select(ExternalCourseCredit)).all()
     assert [credit.course_id for credit in credits] == [course.id]

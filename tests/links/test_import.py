@@ -14,7 +14,7 @@ from tests.links.conftest import multipart
 from training.csvfiles import CsvProblem
 from training.errors import Invalid, NotFound, ValidationFailed
 from training.extensions import db
-from training.links import completion_import, services
+from training.links import completion_import, completions
 from training.links.models import ExternalCompletion
 
 
@@ -70,7 +70,7 @@ def test_the_list_is_read_in_its_usual_shapes(
 
 
 def test_every_row_gets_a_result(gt_coordinator: Any, global_course: Any, staff: Any) -> None:
-    services.report_completion(staff["luis"], global_course.id)
+    completions.report_completion(staff["luis"], global_course.id)
     db.session.commit()
     text = (
         "email;name\n"
@@ -248,7 +248,7 @@ def test_the_importer_does_not_verify_their_own_completion(
     assert (event.actor_id, event.target_id) == (gt_coordinator.id, str(own.id))
     # Another coordinator of the ministry verifies it.
     colleague = make_user(roles=["coordinator"], ministry="GT")
-    services.review(colleague, own.id, "verified")
+    completions.review(colleague, own.id, "verified")
     db.session.commit()
     fresh()
     assert db.session.get(ExternalCompletion, own.id).reviewed_by_id == colleague.id
@@ -257,7 +257,7 @@ def test_the_importer_does_not_verify_their_own_completion(
 def test_importing_a_reported_own_completion_leaves_it_for_review(
     gt_coordinator: Any, global_course: Any
 ) -> None:
-    services.report_completion(gt_coordinator, global_course.id)
+    completions.report_completion(gt_coordinator, global_course.id)
     db.session.commit()
 
     report = run(gt_coordinator, global_course, f"email\n{gt_coordinator.email}\n")

@@ -13,7 +13,7 @@ from tests.helpers import audit_actions, fresh
 from tests.links.conftest import IOM_URL, JPEG, PDF, PNG, course_data, stored_files
 from training.errors import Conflict, Forbidden, Invalid, NotFound, ValidationFailed
 from training.extensions import db
-from training.links import evidence, services
+from training.links import completions, courses, evidence
 from training.links.models import (
     ExternalCompletion,
     ExternalCourse,
@@ -28,8 +28,8 @@ from training.progress.models import LearningEvent
 def test_an_administrators_course_is_global_and_a_coordinators_is_their_ministrys(
     admin: Any, gt_coordinator: Any
 ) -> None:
-    common = services.register(admin, course_data())
-    own = services.register(gt_coordinator, course_data(url="https://example.org/gt"))
+    common = courses.register(admin, course_data())
+    own = courses.register(gt_coordinator, course_data(url="https://example.org/gt"))
     db.session.commit()
 
     assert common.ministry_id is None
@@ -41,7 +41,7 @@ def test_registration_keeps_titles_per_language_and_the_modules(
     admin: Any,
     synced_content: Any,  # noqa: F811
 ) -> None:
-    course = services.register(
+    course = courses.register(
         admin,
         course_data(
             title={"es": "  Curso   OIM ", "en": "IOM course", "fr": ""},
@@ -81,14 +81,14 @@ def test_registration_keeps_titles_per_language_and_the_modules(
 )
 def test_only_absolute_https_urls_are_registered(admin: Any, url: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        services.register(admin, course_data(url=url))
+        courses.register(admin, course_data(url=url))
 
     assert "url" in caught.value.details["fields"]
     assert db.session.scalar(db.select(db.func.count(ExternalCourse.id))) == 0
 
 
 def test_urls_with_accents_are_stored_as_ascii(admin: Any) -> None:
-    course = services.register(admin, course_data(url="https://bücher.example/curso-á"))
+    course = courses.register(admin, course_data(url="https://bücher.example/curso-á"))
 
     assert course.url == "https://xn--bcher-kva.example/curso-%C3%A1"
 
@@ -112,14 +112,14 @@ def test_registration_reports_each_problem_by_field(
     admin: Any, data: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        services.register(admin, course_data(**data))
+        courses.register(admin, course_data(**data))
 
     assert field in caught.value.details["fields"]
 
 
 def test_missing_required_fields_are_all_reported(admin: Any) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        services.register(admin, {})
+        courses.register(admin, {})
 
     assert set(caught.value.details["fields"]) == {"provider", "title", "url", "language"}
 
@@ -127,7 +127,7 @@ def test_missing_required_fields_are_all_reported(admin: Any) -> None:
 @pytest.mark.parametrize("role", ["learner", "issuer", "regional"])
 def test_only_coordinators_and_administrators_register(make_user: Any, role: str) -> None:
     with pytest.raises(Forbidden):
-        services.register(make_user(roles=[role]), course_data())
+        courses.register(make_user(roles=[role]), course_data())
 
 
 # --- Visibility -------------------------------------------------------------------------
@@ -136,36 +136,36 @@ def test_only_coordinators_and_administrators_register(make_user: Any, role: str
 def test_learners_see_global_courses_and_their_ministrys_only(
     learner: Any, other_learner: Any, global_course: Any, gt_course: Any, mx_course: Any
 ) -> None:
-    guatemalan = [view.id for view in services.courses_for(learner)]
-    mexican = [view.id for view in services.courses_for(other_learner)]
+    guatemalan = [view.id for view in courses.courses_for(learner)]
+    mexican = [view.id for view in courses.courses_for(other_learner)]
 
     assert sorted(guatemalan) == sorted([global_course.id, gt_course.id])
     assert sorted(mexican) == sorted([global_course.id, mx_course.id])
     with pytest.raises(NotFound):
-        services.course_for(learner, mx_course.id)
+        courses.course_for(learner, mx_course.id)
 
 
 def test_withdrawn_courses_disappear_for_learners_but_stay_for_coordinators(
     learner: Any, gt_coordinator: Any, gt_course: Any
 ) -> None:
-    services.update(gt_coordinator, gt_course.id, {"active": False})
+    courses.update(gt_coordinator, gt_course.id, {"active": False})
     db.session.commit()
 
-    assert services.courses_for(learner) == []
+    assert courses.courses_for(learner) == []
     with pytest.raises(NotFound):
-        services.launch(learner, gt_course.id)
-    assert [v.id for v in services.managed_courses(gt_coordinator)] == [gt_course.id]
+        courses.launch(learner, gt_course.id)
+    assert [v.id for v in courses.managed_courses(gt_coordinator)] == [gt_course.id]
 
 
 def test_coordinators_change_only_their_ministrys_courses(
     gt_coordinator: Any, global_course: Any, gt_course: Any, mx_course: Any, admin: Any
 ) -> None:
-    services.update(gt_coordinator, gt_course.id, {"title": {"es": "Nuevo título"}})
+    courses.update(gt_coordinator, gt_course.id, {"title": {"es": "Nuevo título"}})
     with pytest.raises(Forbidden):
-        services.update(gt_coordinator, global_course.id, {"title": {"es": "Mío"}})
+        courses.update(gt_coordinator, global_course.id, {"title": {"es": "Mío"}})
     with pytest.raises(NotFound):
-        services.update(gt_coordinator, mx_course.id, {"title": {"es": "Mío"}})
-    services.update(admin, mx_course.id, {"provider": "SRE"})
+        courses.update(gt_coordinator, mx_course.id, {"title": {"es": "Mío"}})
+    courses.update(admin, mx_course.id, {"provider": "SRE"})
     db.session.commit()
 
     fresh()
@@ -180,7 +180,7 @@ def test_an_update_that_changes_nothing_records_nothing(
 ) -> None:
     before = audit_actions()
 
-    services.update(gt_coordinator, gt_course.id, {"provider": gt_course.provider})
+    courses.update(gt_coordinator, gt_course.id, {"provider": gt_course.provider})
     db.session.commit()
 
     assert audit_actions() == before
@@ -196,14 +196,14 @@ def test_credit_is_per_ministry(
     mx_coordinator: Any,
     global_course: Any,
 ) -> None:
-    services.set_credit(gt_coordinator, global_course.id, True)
-    services.set_credit(gt_coordinator, global_course.id, True)  # idempotent
+    courses.set_credit(gt_coordinator, global_course.id, True)
+    courses.set_credit(gt_coordinator, global_course.id, True)  # idempotent
     db.session.commit()
 
-    assert [v.counts_toward_program for v in services.courses_for(learner)] == [True]
-    assert [v.counts_toward_program for v in services.courses_for(other_learner)] == [False]
+    assert [v.counts_toward_program for v in courses.courses_for(learner)] == [True]
+    assert [v.counts_toward_program for v in courses.courses_for(other_learner)] == [False]
 
-    services.set_credit(gt_coordinator, global_course.id, False)
+    courses.set_credit(gt_coordinator, global_course.id, False)
     db.session.commit()
     assert db.session.scalar(db.select(db.func.count()).select_from(ExternalCourseCredit)) == 0
     assert audit_actions().count("external_course.credit_set") == 1
@@ -214,23 +214,23 @@ def test_nobody_counts_another_ministrys_course(
     gt_coordinator: Any, admin: Any, mx_course: Any
 ) -> None:
     with pytest.raises(NotFound):
-        services.set_credit(gt_coordinator, mx_course.id, True)
+        courses.set_credit(gt_coordinator, mx_course.id, True)
     with pytest.raises(NotFound):
-        services.set_credit(admin, mx_course.id, True)
+        courses.set_credit(admin, mx_course.id, True)
     assert db.session.scalar(db.select(db.func.count()).select_from(ExternalCourseCredit)) == 0
 
 
 def test_registration_can_count_the_course_at_once(gt_coordinator: Any) -> None:
-    course = services.register(gt_coordinator, course_data(counts_toward_program=True))
+    course = courses.register(gt_coordinator, course_data(counts_toward_program=True))
 
-    assert services.counts_for_ministry(gt_coordinator, course)
+    assert courses.counts_for_ministry(gt_coordinator, course)
 
 
 # --- Launches ---------------------------------------------------------------------------
 
 
 def test_a_launch_is_recorded_with_a_learning_event(learner: Any, global_course: Any) -> None:
-    launch, target = services.launch(learner, global_course.id)
+    launch, target = courses.launch(learner, global_course.id)
     db.session.commit()
 
     assert target == IOM_URL
@@ -254,7 +254,7 @@ def test_a_tampered_row_never_becomes_a_redirect(
     db.session.commit()
 
     with pytest.raises(NotFound):
-        services.launch(learner, global_course.id)
+        courses.launch(learner, global_course.id)
     assert db.session.scalar(db.select(db.func.count(ExternalLaunch.id))) == 0
 
 
@@ -316,7 +316,7 @@ def test_evidence_over_the_limit_is_refused(app: Any) -> None:
 
 
 def report(user: Any, course: Any, data: bytes | None = PDF, **fields: Any) -> Any:
-    completion, _created = services.report_completion(
+    completion, _created = completions.report_completion(
         user,
         course.id,
         filename="c.pdf" if data is not None else None,
@@ -363,7 +363,7 @@ def test_a_verified_completion_cannot_be_reported_again(
     learner: Any, gt_coordinator: Any, global_course: Any, evidence_folder: Any
 ) -> None:
     completion = report(learner, global_course)
-    services.review(gt_coordinator, completion.id, "verified")
+    completions.review(gt_coordinator, completion.id, "verified")
     db.session.commit()
 
     with pytest.raises(Conflict):
@@ -381,22 +381,24 @@ def test_review_rules(
     own = report(gt_coordinator, global_course, data=None)
 
     with pytest.raises(NotFound):
-        services.review(mx_coordinator, completion.id, "verified")
+        completions.review(mx_coordinator, completion.id, "verified")
     with pytest.raises(Forbidden):
-        services.review(gt_coordinator, own.id, "verified")
+        completions.review(gt_coordinator, own.id, "verified")
     with pytest.raises(ValidationFailed):
-        services.review(gt_coordinator, completion.id, "rejected", "  ")
+        completions.review(gt_coordinator, completion.id, "rejected", "  ")
     with pytest.raises(ValidationFailed):
-        services.review(gt_coordinator, completion.id, "maybe")
+        completions.review(gt_coordinator, completion.id, "maybe")
 
-    services.review(gt_coordinator, completion.id, "rejected", "El certificado es de otra persona")
+    completions.review(
+        gt_coordinator, completion.id, "rejected", "El certificado es de otra persona"
+    )
     db.session.commit()
     with pytest.raises(Conflict):
-        services.review(gt_coordinator, completion.id, "verified")
+        completions.review(gt_coordinator, completion.id, "verified")
 
     again = report(learner, global_course)
     assert (again.status, again.review_note) == ("reported", None)
-    services.review(gt_coordinator, completion.id, "verified")
+    completions.review(gt_coordinator, completion.id, "verified")
     db.session.commit()
     verbs = [
         e.verb
@@ -421,11 +423,11 @@ def test_evidence_is_for_the_learner_and_their_coordinators_only(
     issuer = make_user(roles=["issuer"], ministry="GT")
 
     for reader in (learner, gt_coordinator, admin):
-        assert services.evidence_file(reader, completion.id).media_type == "application/pdf"
+        assert completions.evidence_file(reader, completion.id).media_type == "application/pdf"
     db.session.commit()
     for stranger in (colleague, issuer, mx_coordinator):
         with pytest.raises(NotFound):
-            services.evidence_file(stranger, completion.id)
+            completions.evidence_file(stranger, completion.id)
     assert audit_actions().count("external_completion.evidence_viewed") == 2
 
 
@@ -439,24 +441,28 @@ def test_queue_is_scoped_to_the_ministry(
     report(learner, global_course)
     report(other_learner, global_course)
 
-    rows, total = services.completion_queue(gt_coordinator)
+    rows, total = completions.completion_queue(gt_coordinator)
     assert total == 1 and [row.learner.id for row in rows] == [learner.id]
-    assert services.completion_queue(admin)[1] == 2
-    assert services.completion_queue(gt_coordinator, status="verified")[1] == 0
+    assert completions.completion_queue(admin)[1] == 2
+    assert completions.completion_queue(gt_coordinator, status="verified")[1] == 0
     with pytest.raises(ValidationFailed):
-        services.completion_queue(gt_coordinator, status="lost")
+        completions.completion_queue(gt_coordinator, status="lost")
 
 
 def test_files_follow_the_transaction(
     learner: Any, global_course: Any, evidence_folder: Any
 ) -> None:
-    services.report_completion(learner, global_course.id, filename="a.pdf", stream=io.BytesIO(PDF))
+    completions.report_completion(
+        learner, global_course.id, filename="a.pdf", stream=io.BytesIO(PDF)
+    )
     assert len(stored_files(evidence_folder)) == 1
     db.session.rollback()
     assert stored_files(evidence_folder) == []  # written, then rolled back: gone
 
     first = report(learner, global_course)
-    services.report_completion(learner, global_course.id, filename="b.png", stream=io.BytesIO(PNG))
+    completions.report_completion(
+        learner, global_course.id, filename="b.png", stream=io.BytesIO(PNG)
+    )
     assert len(stored_files(evidence_folder)) == 2  # the old one stays until the commit
     db.session.rollback()
     assert [p.name for p in stored_files(evidence_folder)] == [first.evidence_name]

@@ -13,7 +13,8 @@ from tests.content_helpers import synced_content  # noqa: F401
 from tests.helpers import flashes, fresh, post_form, row_counts
 from tests.links.conftest import IOM_URL, JPEG, PDF, PNG, multipart, stored_files, upload
 from training.extensions import db
-from training.links import services
+from training.links import completions as completion_services
+from training.links import courses
 from training.links.models import (
     ExternalCompletion,
     ExternalCourse,
@@ -76,8 +77,8 @@ def test_the_list_and_course_pages(
     global_course: Any,
     synced_content: Any,  # noqa: F811
 ) -> None:
-    services.update(global_course_admin(global_course), global_course.id, {"modules": ["alfa"]})
-    services.set_credit(gt_coordinator, global_course.id, True)
+    courses.update(global_course_admin(global_course), global_course.id, {"modules": ["alfa"]})
+    courses.set_credit(gt_coordinator, global_course.id, True)
     db.session.commit()
     logged_in(learner)
 
@@ -170,7 +171,7 @@ def test_go_never_redirects_anywhere_but_the_registered_url(
 def test_go_for_a_withdrawn_course_is_a_404(
     client: Any, logged_in: Any, learner: Any, gt_coordinator: Any, gt_course: Any
 ) -> None:
-    services.update(gt_coordinator, gt_course.id, {"active": False})
+    courses.update(gt_coordinator, gt_course.id, {"active": False})
     db.session.commit()
     logged_in(learner)
 
@@ -428,7 +429,7 @@ def test_registering_through_the_form(
     course = db.session.scalars(db.select(ExternalCourse)).one()
     assert course.ministry_id == gt_coordinator.ministry_id
     assert sorted(m.slug for m in course.modules) == ["alfa", "beta"]
-    assert services.counts_for_ministry(gt_coordinator, course)
+    assert courses.counts_for_ministry(gt_coordinator, course)
 
 
 def test_the_form_shows_each_problem_next_to_its_field(
@@ -511,8 +512,8 @@ def test_counting_a_course_from_the_registry_page(
 
     assert response.status_code == 302 and foreign.status_code == 404
     fresh()
-    assert services.counts_for_ministry(gt_coordinator, global_course)
-    assert not services.counts_for_ministry(gt_coordinator, mx_course)
+    assert courses.counts_for_ministry(gt_coordinator, global_course)
+    assert not courses.counts_for_ministry(gt_coordinator, mx_course)
 
 
 def test_verifying_and_rejecting_from_the_queue(
@@ -528,7 +529,9 @@ def test_verifying_and_rejecting_from_the_queue(
 
     second = make_user(roles=["learner"], ministry="GT", full_name="Segunda Persona")
     for user in (learner, second):
-        services.report_completion(user, global_course.id, filename="c.pdf", stream=io.BytesIO(PDF))
+        completion_services.report_completion(
+            user, global_course.id, filename="c.pdf", stream=io.BytesIO(PDF)
+        )
     db.session.commit()
     first_id, second_id = sorted(c.id for c in completions())
     logged_in(gt_coordinator)
@@ -571,7 +574,7 @@ def test_verifying_and_rejecting_from_the_queue(
 def test_another_ministrys_completion_cannot_be_reviewed(
     client: Any, logged_in: Any, other_learner: Any, gt_coordinator: Any, global_course: Any
 ) -> None:
-    completion, _new = services.report_completion(other_learner, global_course.id)
+    completion, _new = completion_services.report_completion(other_learner, global_course.id)
     db.session.commit()
     logged_in(gt_coordinator)
 
@@ -598,7 +601,7 @@ def test_the_report_shows_external_completions_beside_the_modules(
     synced_content: Any,  # noqa: F811
 ) -> None:
     for user in (learner, other_learner):
-        services.report_completion(user, global_course.id)
+        completion_services.report_completion(user, global_course.id)
     db.session.commit()
     logged_in(gt_coordinator)
 
@@ -627,11 +630,11 @@ def test_registry_pages_run_a_fixed_number_of_queries(
 
     def add_courses(count: int) -> None:
         for _ in range(count):
-            course = services.register(admin, course_data(modules=["alfa", "beta"]))
-            services.set_credit(gt_coordinator, course.id, True)
+            course = courses.register(admin, course_data(modules=["alfa", "beta"]))
+            courses.set_credit(gt_coordinator, course.id, True)
             db.session.add(ExternalLinkCheck(course_id=course.id, url=course.url, ok=False))
             db.session.flush()
-            services.report_completion(gt_coordinator, course.id)
+            completion_services.report_completion(gt_coordinator, course.id)
         db.session.commit()
 
     def count(path: str) -> int:
@@ -687,7 +690,7 @@ def test_the_review_page_refuses_ones_own_completion_and_audits_it(
 ) -> None:
     from tests.helpers import audit_events
 
-    own, _new = services.report_completion(gt_coordinator, global_course.id)
+    own, _new = completion_services.report_completion(gt_coordinator, global_course.id)
     db.session.commit()
     logged_in(gt_coordinator)
 

@@ -25,10 +25,9 @@ from sqlalchemy import insert, select
 
 from tests.certificates.conftest import complete_program, program  # noqa: F401
 from tests.content_helpers import synced_content  # noqa: F401
-from tests.factories import create_post_for, create_user
+from tests.factories import create_cohort, create_post_for, create_user
 from training.accounts.models import User, UserRole
 from training.catalog.models import Module, ModuleVersion, Question
-from training.cohorts import services as cohorts
 from training.cohorts.models import Cohort
 from training.database import utcnow
 from training.extensions import db
@@ -114,31 +113,27 @@ def world(coordinator: Any, program: Any) -> World:  # noqa: F811
     take_quiz(mexican, "alfa")
 
     today = date.today()
-    late = cohorts.create(
+    late = create_cohort(
         coordinator,
+        [ana, beto, carla],
         name="Taller vencido",
-        program_slug="programa-prueba",
         starts_on=today - timedelta(days=60),
         deadline=today - timedelta(days=5),
     )
-    cohorts.add_members(coordinator, late, user_ids=[ana.id, beto.id, carla.id])
-    current = cohorts.create(
+    current = create_cohort(
         coordinator,
+        [dora],
         name="Curso vigente",
-        program_slug="programa-prueba",
         starts_on=today,
         deadline=today + timedelta(days=30),
     )
-    cohorts.add_members(coordinator, current, user_ids=[dora.id])
-    mexican_cohort = cohorts.create(
+    mexican_cohort = create_cohort(
         mexican_coordinator,
+        [mexican],
         name="Taller de México",
-        program_slug="programa-prueba",
         starts_on=today - timedelta(days=60),
         deadline=today - timedelta(days=5),
     )
-    cohorts.add_members(mexican_coordinator, mexican_cohort, user_ids=[mexican.id])
-    db.session.commit()
     return World(
         coordinator,
         ana,

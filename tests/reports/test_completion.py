@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.factories import start_newer_version
 from tests.reports.conftest import World, add_learners
 from training.certificates.models import Certificate
 from training.extensions import db
@@ -55,42 +56,10 @@ def test_the_newest_progress_row_of_a_module_gives_its_status(
         db.select(ModuleProgress).where(ModuleProgress.user_id == world.dora.id)
     ).one()
     # A later row for the same module (a newer version started) is what counts.
-    newer = _another_version(completed.module_id)
-    db.session.add(
-        ModuleProgress(
-            user_id=world.dora.id,
-            ministry_id=world.dora.ministry_id,
-            module_id=completed.module_id,
-            module_version_id=newer,
-            best_score=40,
-            started_at=completed.started_at + timedelta(days=1),
-        )
-    )
-    db.session.commit()
+    start_newer_version(world.dora, completed.module_id, best_score=40)
     rows = rows_by_name(coordinator_get("/api/v1/reports/completion"))
     dora = rows[(world.dora.full_name, "alfa")]
     assert (dora["status"], dora["best_score"]) == ("in_progress", 40)
-
-
-def _another_version(module_id: int) -> int:
-    """A second version of the module, so that a learner can have two progress rows."""
-    from training.catalog.models import ModuleVersion
-
-    version = db.session.scalars(
-        db.select(ModuleVersion).where(ModuleVersion.module_id == module_id)
-    ).first()
-    copy = ModuleVersion(
-        **{
-            column.key: getattr(version, column.key)
-            for column in ModuleVersion.__table__.columns
-            if column.key not in {"id", "number", "content_hash"}
-        },
-        number=version.number + 1,
-        content_hash="b" * 64,
-    )
-    db.session.add(copy)
-    db.session.flush()
-    return copy.id
 
 
 @pytest.mark.parametrize(

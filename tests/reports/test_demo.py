@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.catalog.conftest import SHIPPED
 from tests.helpers import fresh, row_counts
-from training.accounts import services as accounts
+from training.accounts import credentials
 from training.catalog import services as catalog
 from training.extensions import db
 from training.reports import item_statistics
@@ -77,4 +77,4 @@ def test_demo_fills_every_report_and_is_idempotent(app: Any, runner: Any) -> Non
     assert "unused_option" in report.output and "low_discrimination" in report.output
 
     email = DEMO_STAFF[0][0]
-    assert accounts.authenticate(email, DEMO_PASSWORD).email == email
+    assert credentials.authenticate(email, DEMO_PASSWORD).email == email

@@ -9,14 +9,16 @@ import io
 from typing import Any
 
 from tests.conftest import login
+from tests.factories import start_newer_version
 from tests.reports.conftest import World
+from training.catalog.models import Module
 from training.extensions import db
-from training.links import services as links
+from training.links import completions, courses
 from training.links.models import ExternalCourse
 
 
 def register(actor: Any, title: str, url: str) -> ExternalCourse:
-    course = links.register(
+    course = courses.register(
         actor, {"provider": "OIM / IOM", "title": {"es": title}, "url": url, "language": "es"}
     )
     db.session.commit()
@@ -24,13 +26,13 @@ def register(actor: Any, title: str, url: str) -> ExternalCourse:
 
 
 def report(learner: Any, course: ExternalCourse, day: str = "2026-03-10") -> int:
-    completion, _new = links.report_completion(learner, course.id, completed_on=day)
+    completion, _new = completions.report_completion(learner, course.id, completed_on=day)
     db.session.commit()
     return completion.id
 
 
 def decide(coordinator: Any, completion_id: int, decision: str) -> None:
-    links.review(coordinator, completion_id, decision, note="No coincide el nombre.")
+    completions.review(coordinator, completion_id, decision, note="No coincide el nombre.")
     db.session.commit()
 
 
@@ -39,7 +41,7 @@ def build(world: World, admin: Any) -> tuple[ExternalCourse, ExternalCourse]:
     theirs = register(
         world.mexican_coordinator, "Curso solo de México", "https://formacion.sre.gob.mx/c"
     )
-    links.set_credit(world.coordinator, iom.id, True)
+    courses.set_credit(world.coordinator, iom.id, True)
     db.session.commit()
     decide(world.coordinator, report(world.ana, iom), "verified")
     decide(world.coordinator, report(world.beto, iom, "2026-05-02"), "rejected")
@@ -95,7 +97,7 @@ def test_a_withdrawn_course_stays_while_someone_completed_it(
     iom, _theirs = build(world, admin)
     unused = register(admin, "Curso sin nadie", "https://example.org/curso")
     for course in (iom, unused):
-        links.update(admin, course.id, {"active": False})
+        courses.update(admin, course.id, {"active": False})
     db.session.commit()
 
     rows = coordinator_get("/api/v1/reports/external-courses").get_json()["items"]
@@ -120,3 +122,24 @@ def test_the_page_and_the_export_show_the_same_figures(
     assert rows[0][:3] == ["Id del curso", "Proveedor", "Curso"]
     assert rows[1][2:] == ["Curso virtual de la OIM", "sí", "sí", "6", "1", "1", "1", "3", "16.7"]
     assert len(rows) == 2
+
+
+def test_the_per_learner_page_takes_a_module_status_from_the_newest_progress_row(
+    world: World, coordinator_get: Any
+) -> None:
+    alfa = db.session.scalars(db.select(Module).where(Module.slug == "alfa")).one()
+    # Ana completed alfa, then started its newer version: the ministry report says
+    # in progress, and so does the per-learner page beside the external courses.
+    start_newer_version(world.ana, alfa.id)
+
+    completion = coordinator_get("/api/v1/reports/completion").get_json()["items"]
+    external = coordinator_get("/api/v1/coordination/external-report").get_json()["items"]
+
+    [in_report] = [
+        row["status"]
+        for row in completion
+        if row["learner_id"] == world.ana.id and row["module"] == "alfa"
+    ]
+    [ana] = [row for row in external if row["learner"]["id"] == world.ana.id]
+    assert in_report == "in_progress"
+    assert {cell["slug"]: cell["status"] for cell in ana["modules"]}["alfa"] == "in_progress"

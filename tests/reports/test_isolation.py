@@ -12,10 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import login
-from tests.factories import create_post_for, create_user
+from tests.factories import create_cohort, create_post_for, create_user
 from tests.reports.conftest import read_module, take_quiz
-from training.cohorts import services as cohorts
-from training.links import services as links
+from training.links import completions, courses
 
 THEIR_COURSE = "Curso interno de México"
 
@@ -88,24 +87,14 @@ def tenants(coordinator: Any, program: Any) -> Tenants:
     # Their answers exist, so that the item analysis has something to leak.
     read_module(theirs[0], "alfa")
     take_quiz(theirs[0], "alfa", right=set())
-    own_cohort = cohorts.create(
-        coordinator,
-        name="Grupo propio",
-        program_slug="programa-prueba",
-        starts_on="2026-01-01",
-        deadline="2026-02-01",
+    own_cohort = create_cohort(
+        coordinator, [mine], name="Grupo propio", starts_on="2026-01-01", deadline="2026-02-01"
     )
-    cohorts.add_members(coordinator, own_cohort, user_ids=[mine.id])
-    their_cohort = cohorts.create(
-        their_coordinator,
-        name="Grupo ajeno",
-        program_slug="programa-prueba",
-        starts_on="2026-01-01",
-        deadline="2026-02-01",
+    their_cohort = create_cohort(
+        their_coordinator, theirs, name="Grupo ajeno", starts_on="2026-01-01", deadline="2026-02-01"
     )
-    cohorts.add_members(their_coordinator, their_cohort, user_ids=[p.id for p in theirs])
     # Mexico's own external course, which one of theirs completed.
-    their_course = links.register(
+    their_course = courses.register(
         their_coordinator,
         {
             "provider": "SRE México",
@@ -114,7 +103,7 @@ def tenants(coordinator: Any, program: Any) -> Tenants:
             "language": "es",
         },
     )
-    links.report_completion(theirs[0], their_course.id, completed_on="2026-01-15")
+    completions.report_completion(theirs[0], their_course.id, completed_on="2026-01-15")
     from training.extensions import db
 
     db.session.commit()

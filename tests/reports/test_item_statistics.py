@@ -4,17 +4,16 @@ admin page."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from tests.content_helpers import synced_content  # noqa: F401
+from tests.factories import create_attempt
 from training.catalog.models import Module, Question
-from training.database import utcnow
 from training.errors import NotFound
 from training.extensions import db
-from training.quizzes.models import Attempt, AttemptAnswer
+from training.quizzes.models import AttemptAnswer
 from training.reports import item_statistics as stats
 
 NAME = "Persona Confidencial"
@@ -51,20 +50,8 @@ def _credit(question: Question, ids: list[int]) -> float:
 def _attempt(user: Any, module: Module, score: int | None, answers: dict[Question, Any]) -> None:
     version = module.current_version
     assert version is not None
-    now = utcnow()
     graded = score is not None
-    attempt = Attempt(
-        user_id=user.id,
-        ministry_id=user.ministry_id,
-        module_id=module.id,
-        module_version_id=version.id,
-        number=1,
-        status="submitted" if graded else "in_progress",
-        started_at=now - timedelta(minutes=5),
-        submitted_at=now if graded else None,
-        score=score,
-        passed=(score >= 80) if graded else None,
-    )
+    attempt = create_attempt(user, version, score=score)
     for question, keys in answers.items():
         ids = _choices(question, keys)
         credit = _credit(question, ids) if graded else None
@@ -76,7 +63,6 @@ def _attempt(user: Any, module: Module, score: int | None, answers: dict[Questio
                 correct=None if credit is None else credit == 1.0,
             )
         )
-    db.session.add(attempt)
 
 
 @pytest.fixture

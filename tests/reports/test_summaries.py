@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from tests.factories import create_attempt
 from tests.reports.conftest import World
 from training.catalog.models import Module, ModuleVersion, Question
 from training.database import utcnow
 from training.extensions import db
-from training.quizzes.models import Attempt, AttemptAnswer
+from training.quizzes.models import AttemptAnswer
 from training.reports import services
 
 
@@ -104,27 +105,14 @@ def graded_attempts(user: Any, scores_and_credits: list[tuple[int, dict[str, flo
             db.select(Question).where(Question.module_version_id == version.id)
         )
     }
-    now = utcnow()
     for number, (score, credits) in enumerate(scores_and_credits, start=1):
-        attempt = Attempt(
-            user_id=user.id,
-            ministry_id=user.ministry_id,
-            module_id=version.module_id,
-            module_version_id=version.id,
-            number=number,
-            status="submitted",
-            started_at=now - timedelta(minutes=5),
-            submitted_at=now,
-            score=score,
-            passed=score >= 80,
-        )
+        attempt = create_attempt(user, version, score=score, number=number)
         attempt.answers = [
             AttemptAnswer(
                 question_id=questions[key], choice_ids=[], credit=credit, correct=credit == 1
             )
             for key, credit in credits.items()
         ]
-        db.session.add(attempt)
     db.session.commit()
 
 

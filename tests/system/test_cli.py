@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.helpers import fresh, row_counts, with_settings
-from training.accounts import services as accounts
+from training.accounts import credentials, users
 from training.accounts.models import Role, User
 from training.extensions import db
 from training.system.demo_learning import DEMO_STAFF
@@ -19,12 +19,12 @@ def test_demo_loads_one_account_per_role_and_prints_the_logins(runner, client):
     roles = set()
     for email, name, code, user_roles, _post, language in DEMO_USERS:
         assert email in result.output
-        user = accounts.find_by_email(email)
+        user = users.find_by_email(email)
         assert (user.full_name, user.ministry.code, user.language) == (name, code, language)
         assert user.post is not None and user.post.ministry_id == user.ministry_id
         assert user.roles == {Role(role) for role in user_roles}
         roles |= user.roles
-        assert accounts.authenticate(email, DEMO_PASSWORD) == user
+        assert credentials.authenticate(email, DEMO_PASSWORD) == user
     assert roles == set(Role)
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from training import authz
-from training.accounts import schemas, services, staff
+from training.accounts import credentials, schemas, staff, tokens, users
 from training.accounts.limits import login_limits
 from training.accounts.models import User
 from training.errors import NotFound, Unauthenticated
@@ -36,10 +36,10 @@ class Tokens(MethodView):
     @login_limits
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Exchange an e-mail and password for a bearer token (shown once)."""
-        user = services.authenticate(data["email"], data["password"])
+        user = credentials.authenticate(data["email"], data["password"])
         if user is None:
             raise Unauthenticated(_("Correo electrónico o contraseña incorrectos."))
-        issued = services.create_token(user)
+        issued = tokens.create_token(user)
         db.session.commit()
         return {"token": issued.token, "expires_at": issued.expires_at}
 
@@ -54,7 +54,7 @@ class CurrentToken(MethodView):
         record = g.get("api_token")
         if record is None:
             raise NotFound(_("Esta petición no se autenticó con un token."))
-        services.revoke_token(record, actor=authz.actor())
+        tokens.revoke_token(record, actor=authz.actor())
         db.session.commit()
 
 
@@ -191,7 +191,7 @@ class StaffDeactivation(MethodView):
     def post(self, user_id: str) -> dict[str, Any]:
         """Stop a staff member from signing in; their records stay in the reports."""
         coordinator = authz.actor()
-        user = services.deactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
+        user = users.deactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
         db.session.commit()
         return staff_data(user)
 
@@ -205,7 +205,7 @@ class StaffReactivation(MethodView):
     def post(self, user_id: str) -> dict[str, Any]:
         """Let a deactivated staff member sign in again."""
         coordinator = authz.actor()
-        user = services.reactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
+        user = users.reactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
         db.session.commit()
         return staff_data(user)
 

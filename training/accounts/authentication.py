@@ -12,14 +12,14 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
-from training.accounts import services
+from training.accounts import sessions, tokens
 from training.accounts.models import ApiToken, User
 from training.database import utcnow
 from training.errors import Unauthenticated, wants_json
 from training.extensions import csrf, db, login_manager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-# The session cookie's entry holding the browser's session key (see services.start_session).
+# The session cookie's entry holding the browser's session key (see sessions.start_session).
 SESSION_KEY = "sid"
 
 
@@ -28,17 +28,17 @@ def sign_in(user: User) -> None:
     survives but the language (fixation), and the new session is registered."""
     language = session.get("language")
     # Whatever this browser was signed in as before ends here, on the server too.
-    services.end_session(session.get(SESSION_KEY))
+    sessions.end_session(session.get(SESSION_KEY))
     session.clear()
     if language:
         session["language"] = language
     login_user(user, remember=False)
-    session[SESSION_KEY] = services.start_session(user)
+    session[SESSION_KEY] = sessions.start_session(user)
 
 
 def sign_out() -> None:
     """End this browser's session, here and in the registry."""
-    services.end_session(session.get(SESSION_KEY))
+    sessions.end_session(session.get(SESSION_KEY))
     logout_user()
     session.clear()
 
@@ -59,7 +59,7 @@ def _load_from_session(session_id: str) -> User | None:
     # An API call that presents a token is judged by the token alone, cookie or not.
     if _uses_bearer():
         return None
-    return services.load_session_user(session_id, session.get(SESSION_KEY))
+    return sessions.load_session_user(session_id, session.get(SESSION_KEY))
 
 
 def _load_from_request(req: object) -> User | None:
@@ -68,7 +68,7 @@ def _load_from_request(req: object) -> User | None:
     token = bearer_token()
     if token is None:
         return None
-    record = services.token_record(token)
+    record = tokens.token_record(token)
     if record is None:
         return None
     # Touch at most once a minute, so that reads do not turn into writes; in a short

@@ -5,7 +5,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from training.accounts import services
+from training.accounts import users
 from training.accounts.models import ROLE_VALUES
 from training.cli_support import domain_errors_exit
 from training.errors import NotFound
@@ -18,7 +18,7 @@ role_choice = click.Choice(ROLE_VALUES)
 
 
 def _user(email: str):  # type: ignore[no-untyped-def]
-    user = services.find_by_email(email)
+    user = users.find_by_email(email)
     if user is None:
         raise NotFound(f"No user with e-mail {email!r}.")
     return user
@@ -62,7 +62,7 @@ def create(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = services.create_user(
+    user = users.create_user(
         email=email,
         full_name=full_name,
         ministry=ministry,
@@ -81,7 +81,7 @@ def create(
 @domain_errors_exit
 def set_role(email: str, roles: tuple[str, ...]) -> None:
     """Replace the roles of the user with EMAIL by ROLES."""
-    user = services.set_roles(_user(email), list(roles), actor=None)
+    user = users.set_roles(_user(email), list(roles), actor=None)
     db.session.commit()
     click.echo(f"{user.email}: {', '.join(sorted(r.value for r in user.roles))}.")
 
@@ -91,7 +91,7 @@ def set_role(email: str, roles: tuple[str, ...]) -> None:
 @domain_errors_exit
 def deactivate(email: str) -> None:
     """Stop the user with EMAIL from signing in. Their records stay."""
-    user = services.deactivate(_user(email), actor=None)
+    user = users.deactivate(_user(email), actor=None)
     db.session.commit()
     click.echo(f"{user.email} can no longer sign in.")
 
@@ -101,6 +101,6 @@ def deactivate(email: str) -> None:
 @domain_errors_exit
 def reactivate(email: str) -> None:
     """Let the user with EMAIL sign in again (undoes ``users deactivate``)."""
-    user = services.reactivate(_user(email), actor=None)
+    user = users.reactivate(_user(email), actor=None)
     db.session.commit()
     click.echo(f"{user.email} can sign in again.")

@@ -47,7 +47,7 @@ def _submitted_email() -> str:
 
 def account_id(raw: str | None = None) -> str:
     """The account a sign-in names: its normalised address, or a hash of the input."""
-    from training.accounts.services import normalize_email
+    from training.accounts.users import normalize_email
 
     raw = _submitted_email() if raw is None else raw
     try:

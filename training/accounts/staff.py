@@ -21,14 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from training import authz
 from training.accounts.models import ROLE_VALUES, Role, User, UserRole
-from training.accounts.services import (
-    _clean_name,
-    create_user,
-    make_token,
-    normalize_email,
-    parse_roles,
-    set_roles,
-)
+from training.accounts.tokens import make_token
+from training.accounts.users import clean_name, create_user, normalize_email, parse_roles, set_roles
 from training.audit import services as audit
 from training.config import LANGUAGES
 from training.errors import Conflict, ValidationFailed
@@ -151,7 +145,7 @@ def invite(
     existing = db.session.scalar(select(User).where(User.email == normalized))
     if _elsewhere(coordinator, existing):
         assert existing is not None
-        name = _clean_name(full_name)
+        name = clean_name(full_name)
         if language not in LANGUAGES:
             raise ValidationFailed(details={"fields": {"language": [", ".join(LANGUAGES)]}})
         _withhold(coordinator, existing, "invite")

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from training import authz
-from training.accounts import services, staff
+from training.accounts import credentials, staff, tokens, users
 from training.accounts.authentication import sign_in, sign_out
 from training.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
 from training.accounts.limits import login_limits, reset_limits
@@ -36,7 +36,7 @@ def _next_page() -> str:
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data or "", form.password.data or "")
+        user = credentials.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             sign_in(user)
             db.session.commit()
@@ -51,7 +51,7 @@ def logout() -> Response:
     from flask_login import current_user
 
     if current_user.is_authenticated:
-        services.record_logout(current_user._get_current_object())
+        credentials.record_logout(current_user._get_current_object())
     sign_out()
     db.session.commit()
     flash(_("Ha cerrado la sesión."), "info")
@@ -65,7 +65,7 @@ def change_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = authz.actor()
         try:
-            services.change_password(
+            credentials.change_password(
                 user, form.current_password.data or "", form.new_password.data or ""
             )
         except DomainError as error:
@@ -89,7 +89,7 @@ def change_password() -> ResponseReturnValue:
 def request_reset() -> ResponseReturnValue:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(
+        credentials.request_password_reset(
             form.email.data or "",
             # The configured public address, never the request's Host header.
             lambda token: (
@@ -113,13 +113,13 @@ def reset(token: str) -> ResponseReturnValue:
     if len(token) > 500:
         raise Invalid(_("El enlace no es válido."))
     try:
-        services.user_for_reset_token(token)
+        tokens.user_for_token(token)
     except Invalid as error:
         return render_template("accounts/reset_invalid.html", message=error.message), 400
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.new_password.data or "")
+            credentials.reset_password(token, form.new_password.data or "")
         except DomainError as error:
             db.session.rollback()
             form.new_password.errors = list(
@@ -138,13 +138,13 @@ def welcome(token: str) -> ResponseReturnValue:
     if len(token) > 500:
         raise Invalid(_("El enlace no es válido."))
     try:
-        services.user_for_token(token, "invitation")
+        tokens.user_for_token(token, "invitation")
     except Invalid as error:
         return render_template("accounts/reset_invalid.html", message=error.message), 400
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.new_password.data or "", purpose="invitation")
+            credentials.reset_password(token, form.new_password.data or "", purpose="invitation")
         except DomainError as error:
             db.session.rollback()
             form.new_password.errors = list(
@@ -251,7 +251,7 @@ def deactivate_staff(user_id: str) -> ResponseReturnValue:
     from training.accounts.models import User
 
     coordinator = authz.actor()
-    person = services.deactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
+    person = users.deactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
     db.session.commit()
     flash(
         _(
@@ -269,7 +269,7 @@ def reactivate_staff(user_id: str) -> ResponseReturnValue:
     from training.accounts.models import User
 
     coordinator = authz.actor()
-    person = services.reactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
+    person = users.reactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
     db.session.commit()
     flash(_("%(name)s puede volver a iniciar sesión.", name=person.full_name), "info")
     return redirect(url_for("accounts.list_staff"))

@@ -12,12 +12,14 @@ from flask_smorest import Blueprint
 from training import authz
 from training.certificates import (
     credential,
+    issuing,
     keys,
     lifecycle,
+    lookup,
     pdf,
     presenters,
     schemas,
-    services,
+    signing,
     status_list,
 )
 from training.errors import NotFound
@@ -45,7 +47,7 @@ class MyCertificates(MethodView):
     def get(self) -> dict[str, Any]:
         """The signed-in learner's certificates."""
         language = current_language()
-        items = [presenters.summary(c, language) for c in services.for_learner(authz.actor())]
+        items = [presenters.summary(c, language) for c in lookup.for_learner(authz.actor())]
         return envelope(items)
 
 
@@ -57,7 +59,7 @@ class Certificates(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The ministry's certificates, newest first, with filters."""
         page, per_page = query["page"], query["per_page"]
-        rows, total = services.for_staff(
+        rows, total = lookup.for_staff(
             authz.actor(),
             status=query.get("status"),
             search=query.get("q"),
@@ -82,8 +84,8 @@ class CertificatePdf(MethodView):
     @authz.login_required
     def get(self, code: str) -> Response:
         """Download the certificate as PDF."""
-        certificate = services.own_or_staff(authz.actor(), code)
-        services.require_issued(certificate)
+        certificate = lookup.own_or_staff(authz.actor(), code)
+        lookup.require_issued(certificate)
         response = Response(pdf.render(certificate), mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'attachment; filename="{certificate.serial}.pdf"'
         return response
@@ -101,10 +103,10 @@ class CertificateCredential(MethodView):
     def get(self, code: str) -> Response:
         """The holder's Open Badges 3.0 credential."""
         user = authz.actor()
-        certificate = services.own_or_staff(user, code)
+        certificate = lookup.own_or_staff(user, code)
         if certificate.user_id != user.id:
             raise NotFound()
-        services.require_issued(certificate)
+        lookup.require_issued(certificate)
         return Response(credential.vc_jwt(certificate), mimetype="application/vc+jwt")
 
 
@@ -161,7 +163,7 @@ class Verify(MethodView):
     @blp.alt_response(404, description="No certificate with that code.")
     def get(self, code: str) -> dict[str, Any]:
         """Public verification of a certificate by its code."""
-        result = services.verify(code)
+        result = signing.verify(code)
         return presenters.verification(result.certificate, result.status, current_language())
 
 
@@ -202,6 +204,6 @@ class CohortIssue(MethodView):
     @authz.permission_required(authz.Permission.issue_certificates)
     def post(self, cohort_id: str) -> dict[str, Any]:
         """Issue the certificates of every member of the cohort who completed its program."""
-        issued = services.issue_for_cohort(authz.actor(), cohort_id)
+        issued = issuing.issue_for_cohort(authz.actor(), cohort_id)
         db.session.commit()
         return {"issued": issued}

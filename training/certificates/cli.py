@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from training.certificates import keys, services
+from training.certificates import issuing, keys
 from training.cli_support import domain_errors_exit
 from training.extensions import db
 from training.ministries import services as ministries
@@ -32,7 +32,7 @@ def issue(ministry_code: str, cohort_id: str | None) -> None:
     """Issue (or approve) the certificate of every learner of the ministry (or of one
     cohort) who completed the program and has none yet. Idempotent."""
     ministry = ministries.get_ministry(ministry_code)
-    completed, issued = services.issue_for_ministry(ministry, cohort_id)
+    completed, issued = issuing.issue_for_ministry(ministry, cohort_id)
     db.session.commit()
     click.echo(
         f"{ministry.code}: {completed} completed the program; {issued} certificates issued now."

@@ -25,7 +25,7 @@ from training import authz
 from training.accounts.models import User
 from training.audit import services as audit
 from training.audit.models import AuditEvent
-from training.certificates import services
+from training.certificates import issuing, lookup
 from training.certificates.models import (
     PENDING,
     REVOCATION_CATEGORIES,
@@ -104,7 +104,7 @@ def _commit_refusal(response: Response) -> Response:
 def approve(actor: Any, code_or_id: Any) -> Certificate:
     """Number, sign and issue a pending certificate; a second approval is a Conflict."""
     user = authz.require(actor, authz.Permission.issue_certificates)
-    certificate = services._scoped_certificate(user, code_or_id)
+    certificate = lookup.scoped_certificate(user, code_or_id)
     _refuse_own(user, certificate, "approve")
     return _approve(certificate, user)
 
@@ -112,7 +112,7 @@ def approve(actor: Any, code_or_id: Any) -> Certificate:
 def _approve(certificate: Certificate, issuer: User | None) -> Certificate:
     if not _claim(certificate, PENDING):
         raise Conflict(_("Este certificado ya no está pendiente."))
-    services.sign_and_number(certificate, issuer)
+    issuing.sign_and_number(certificate, issuer)
     return certificate
 
 
@@ -122,7 +122,7 @@ def approve_if_pending(certificate: Certificate, issuer: User | None) -> bool:
         return False
     if not _claim(certificate, PENDING):
         return False
-    services.sign_and_number(certificate, issuer)
+    issuing.sign_and_number(certificate, issuer)
     return True
 
 
@@ -149,7 +149,7 @@ def revoke(actor: Any, code_or_id: Any, reason: Any, category: Any = None) -> Ce
     """Revoke with a public category and an internal reason; the record stays, its bit
     in the ministry's status list is set, and verification shows the category."""
     user = authz.require(actor, authz.Permission.issue_certificates)
-    certificate = services._scoped_certificate(user, code_or_id)
+    certificate = lookup.scoped_certificate(user, code_or_id)
     text = clean_reason(reason)
     kind = clean_category(category)
     won = _claim(
@@ -182,9 +182,9 @@ def reissue(
     certificate is not re-issued: a revocation racing a re-issue either wins (no
     replacement appears) or finds the certificate already superseded (409)."""
     user = authz.require(actor, authz.Permission.issue_certificates)
-    old = services._scoped_certificate(user, code_or_id)
+    old = lookup.scoped_certificate(user, code_or_id)
     _refuse_own(user, old, "reissue")
-    name = services.clean_holder_name(holder_name) if holder_name else old.user.full_name
+    name = issuing.clean_holder_name(holder_name) if holder_name else old.user.full_name
     won = _claim(
         old,
         VALID,
@@ -195,7 +195,7 @@ def reissue(
     )
     if not won:
         raise Conflict(_("Solo se vuelve a emitir un certificado válido."))
-    new = services.request_certificate(
+    new = issuing.request_certificate(
         old.user, old.program, issuer=user, replaces=old, holder_name=name
     )
     audit.record(

@@ -30,7 +30,7 @@ from reportlab.pdfgen.canvas import Canvas
 from training.catalog.models import in_language
 from training.certificates.lifecycle import category_label
 from training.certificates.models import REVOKED, Certificate
-from training.certificates.services import display_code
+from training.certificates.signing import display_code
 from training.errors import ValidationFailed
 
 REGULAR, BOLD = "AulaSans", "AulaSans-Semibold"

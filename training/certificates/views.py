@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from training import authz
-from training.certificates import lifecycle, pdf, presenters, services
+from training.certificates import issuing, lifecycle, lookup, pdf, presenters, signing
 from training.certificates.api import verification_limit
 from training.errors import DomainError, NotFound, error_response
 from training.extensions import db, limiter
@@ -47,7 +47,7 @@ def _private(response: Response) -> Response:
 def verify_form() -> ResponseReturnValue:
     code = request.args.get("code", "").strip()
     if code:
-        normalized = services.normalize_code(code)
+        normalized = signing.normalize_code(code)
         return redirect(url_for("certificates.verify_page", code=normalized or code[:64]))
     return render_template("certificates/verify_form.html")
 
@@ -56,12 +56,12 @@ def verify_form() -> ResponseReturnValue:
 @limiter.limit(verification_limit)
 def verify_page(code: str) -> ResponseReturnValue:
     try:
-        result = services.verify(code)
+        result = signing.verify(code)
     except NotFound:
         return render_template("certificates/verify_unknown.html"), 404
     data = presenters.verification(result.certificate, result.status, current_language())
     return render_template(
-        "certificates/verify.html", data=data, code=services.display_code(result.certificate.code)
+        "certificates/verify.html", data=data, code=signing.display_code(result.certificate.code)
     )
 
 
@@ -69,7 +69,7 @@ def verify_page(code: str) -> ResponseReturnValue:
 @authz.login_required
 def my_certificates() -> Response:
     language = current_language()
-    items = [presenters.summary(c, language) for c in services.for_learner(authz.actor())]
+    items = [presenters.summary(c, language) for c in lookup.for_learner(authz.actor())]
     return _private(Response(render_template("certificates/mine.html", items=items)))
 
 
@@ -86,7 +86,7 @@ def list_certificates() -> Response:
         ),
     )
     cohort = request.args.get("cohort") or None
-    rows, total = services.for_staff(
+    rows, total = lookup.for_staff(
         authz.actor(),
         status=status,
         search=search,
@@ -157,7 +157,7 @@ def download_zip() -> ResponseReturnValue:
     in one ZIP: at most CERTIFICATE_ZIP_MAX of them, or a 422 asking to filter."""
     search = (request.args.get("q") or "")[:100] or None
     most = int(current_app.config["CERTIFICATE_ZIP_MAX"])
-    rows, total = services.for_staff(
+    rows, total = lookup.for_staff(
         authz.actor(),
         status="valid",
         search=search,
@@ -188,10 +188,10 @@ def settings() -> ResponseReturnValue:
     if request.method == "POST":
         try:
             if request.form.get("action") == "rotate-key":
-                key = services.rotate_key(user)
+                key = signing.rotate_key(user)
                 message = _("Nueva clave de firma %(kid)s creada.", kid=key.kid[:12])
             else:
-                services.update_settings(
+                issuing.update_settings(
                     user,
                     signatory_name=request.form.get("signatory_name", ""),
                     signatory_title=request.form.get("signatory_title", ""),
@@ -216,7 +216,7 @@ def settings() -> ResponseReturnValue:
 @blueprint.route("/issuer/cohorts/<cohort_id>/issue", methods=["POST"])
 @authz.permission_required(authz.Permission.issue_certificates)
 def issue_cohort(cohort_id: str) -> ResponseReturnValue:
-    issued = services.issue_for_cohort(authz.actor(), cohort_id)
+    issued = issuing.issue_for_cohort(authz.actor(), cohort_id)
     db.session.commit()
     flash(_("%(n)d certificados emitidos.", n=issued), "info")
     return redirect(url_for("certificates.list_certificates", cohort=cohort_id))

@@ -14,13 +14,12 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from training import authz
-from training.catalog.models import Module, in_language
 from training.errors import ValidationFailed
 from training.extensions import db
 from training.i18n import current_language
-from training.links import completion_import, schemas, services
+from training.links import completion_import, completions, courses, schemas
 from training.links.models import ExternalCompletion, ExternalLinkCheck
-from training.ministries import services as ministries
+from training.links.presenters import learner_data
 from training.schemas import envelope
 
 # A session-authenticated call may send its CSRF token as a form part.
@@ -111,7 +110,7 @@ def completion_data(completion: ExternalCompletion, language: str) -> dict[str, 
     }
 
 
-def course_data(view: services.CourseView, language: str) -> dict[str, Any]:
+def course_data(view: courses.CourseView, language: str) -> dict[str, Any]:
     course = view.course
     return {
         "id": course.id,
@@ -137,7 +136,7 @@ def check_data(check: ExternalLinkCheck) -> dict[str, Any]:
     }
 
 
-def managed_course_data(view: services.CourseView) -> dict[str, Any]:
+def managed_course_data(view: courses.CourseView) -> dict[str, Any]:
     course = view.course
     return {
         "id": course.id,
@@ -156,62 +155,6 @@ def managed_course_data(view: services.CourseView) -> dict[str, Any]:
     }
 
 
-def learner_data(user: Any) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "full_name": user.full_name,
-        "email": user.email,
-        "post": user.post.name if user.post else None,
-    }
-
-
-def module_title(module: Module, language: str) -> str:
-    version = module.current_version
-    return in_language(version.title, language) if version else module.slug
-
-
-def report_data(report: services.Report, language: str) -> dict[str, Any]:
-    items = []
-    for row in report.rows:
-        items.append(
-            {
-                "learner": learner_data(row.learner),
-                "modules": [
-                    {"slug": module.slug, "status": row.modules.get(module.id, "not_started")}
-                    for module in report.modules
-                ],
-                "external_courses": [
-                    {
-                        "id": view.id,
-                        "status": row.external[view.id].status
-                        if view.id in row.external
-                        else "none",
-                        "completed_on": row.external[view.id].completed_on
-                        if view.id in row.external
-                        else None,
-                    }
-                    for view in report.courses
-                ],
-            }
-        )
-    return {
-        "modules": [
-            {"slug": module.slug, "title": module_title(module, language)}
-            for module in report.modules
-        ],
-        "courses": [
-            {
-                "id": view.id,
-                "title": view.course.title_in(language),
-                "counts_toward_program": view.counts_toward_program,
-            }
-            for view in report.courses
-        ],
-        "items": items,
-        "total": report.total,
-    }
-
-
 # --- The registry -----------------------------------------------------------------------
 
 
@@ -223,7 +166,7 @@ class ExternalCourses(MethodView):
         """The external courses you can follow, with whether your ministry counts each
         toward the program and your own completion."""
         language = current_language()
-        return envelope([course_data(v, language) for v in services.courses_for(authz.actor())])
+        return envelope([course_data(v, language) for v in courses.courses_for(authz.actor())])
 
     @blp.arguments(schemas.ExternalCourseCreateSchema)
     @blp.response(201, schemas.ExternalManagedCourseSchema)
@@ -232,10 +175,10 @@ class ExternalCourses(MethodView):
         """Register a course (administrators: for every ministry; coordinators: for
         their own ministry)."""
         user = authz.actor()
-        course = services.register(user, data)
+        course = courses.register(user, data)
         db.session.commit()
         return managed_course_data(
-            services.CourseView(course, bool(data.get("counts_toward_program")), editable=True)
+            courses.CourseView(course, bool(data.get("counts_toward_program")), editable=True)
         )
 
 
@@ -246,7 +189,7 @@ class ExternalCourseDetail(MethodView):
     @authz.login_required
     def get(self, course_id: str) -> dict[str, Any]:
         """One course, as the list shows it."""
-        return course_data(services.course_for(authz.actor(), course_id), current_language())
+        return course_data(courses.course_for(authz.actor(), course_id), current_language())
 
     @blp.arguments(schemas.ExternalCourseUpdateSchema)
     @blp.response(200, schemas.ExternalManagedCourseSchema)
@@ -256,9 +199,9 @@ class ExternalCourseDetail(MethodView):
     def patch(self, data: dict[str, Any], course_id: str) -> dict[str, Any]:
         """Change a course of your ministry; ``active: false`` withdraws it."""
         user = authz.actor()
-        course = services.update(user, course_id, data)
+        course = courses.update(user, course_id, data)
         db.session.commit()
-        view = next(v for v in services.managed_courses(user) if v.id == course.id)
+        view = next(v for v in courses.managed_courses(user) if v.id == course.id)
         return managed_course_data(view)
 
 
@@ -270,7 +213,7 @@ class Launches(MethodView):
     def post(self, course_id: str) -> dict[str, Any]:
         """Record a launch and return the registered URL to open (the JSON twin of
         ``GET /go/{id}``)."""
-        launch, target = services.launch(authz.actor(), course_id)
+        launch, target = courses.launch(authz.actor(), course_id)
         db.session.commit()
         return {
             "id": launch.id,
@@ -288,7 +231,7 @@ class ProgramCredit(MethodView):
     @authz.permission_required(authz.Permission.manage_external_courses)
     def put(self, data: dict[str, Any], course_id: str) -> dict[str, Any]:
         """Whether your ministry counts the course toward the program."""
-        view = services.set_credit(authz.actor(), course_id, data["counts_toward_program"])
+        view = courses.set_credit(authz.actor(), course_id, data["counts_toward_program"])
         db.session.commit()
         return managed_course_data(view)
 
@@ -300,7 +243,7 @@ class LinkChecks(MethodView):
     @authz.permission_required(authz.Permission.manage_external_courses)
     def get(self, course_id: str) -> dict[str, Any]:
         """The course's link-check history, newest first (``flask links check``)."""
-        view, checks = services.check_history(authz.actor(), course_id)
+        view, checks = courses.check_history(authz.actor(), course_id)
         return {**envelope([check_data(c) for c in checks]), "course": managed_course_data(view)}
 
 
@@ -311,7 +254,7 @@ class ManagedCourses(MethodView):
     def get(self) -> dict[str, Any]:
         """Every course your ministry sees, withdrawn ones too, with the last link check
         (``broken`` when it failed)."""
-        return envelope([managed_course_data(v) for v in services.managed_courses(authz.actor())])
+        return envelope([managed_course_data(v) for v in courses.managed_courses(authz.actor())])
 
 
 # --- Completions ------------------------------------------------------------------------
@@ -334,7 +277,7 @@ class CompletionReport(MethodView):
         """Report that you completed the course, with optional evidence (PDF, PNG or
         JPEG, checked by content). Your coordination verifies it."""
         evidence = data.get("evidence")
-        completion, created = services.report_completion(
+        completion, created = completions.report_completion(
             authz.actor(),
             course_id,
             completed_on=data.get("completed_on"),
@@ -354,7 +297,7 @@ class MyCompletions(MethodView):
         """Your reported, verified and rejected external-course completions."""
         language = current_language()
         return envelope(
-            [completion_data(c, language) for c in services.my_completions(authz.actor())]
+            [completion_data(c, language) for c in completions.my_completions(authz.actor())]
         )
 
 
@@ -368,7 +311,7 @@ class CompletionQueue(MethodView):
         (the default: waiting for review), verified, rejected or all."""
         page, per_page = query["page"], query["per_page"]
         status = None if query["status"] == "all" else query["status"]
-        rows, total = services.completion_queue(
+        rows, total = completions.completion_queue(
             authz.actor(), status=status, limit=per_page, offset=(page - 1) * per_page
         )
         language = current_language()
@@ -389,7 +332,7 @@ class Review(MethodView):
     @authz.permission_required(authz.Permission.manage_external_courses)
     def post(self, data: dict[str, Any], completion_id: str) -> dict[str, Any]:
         """Verify or reject a reported completion (a rejection needs a ``note``)."""
-        completion = services.review(
+        completion = completions.review(
             authz.actor(), completion_id, data["decision"], data.get("note")
         )
         db.session.commit()
@@ -407,12 +350,12 @@ class CompletionEvidence(MethodView):
     @authz.login_required
     def get(self, completion_id: str) -> Response:
         """The evidence of a completion: for its learner and their coordinators."""
-        found = services.evidence_file(authz.actor(), completion_id)
+        found = completions.evidence_file(authz.actor(), completion_id)
         db.session.commit()  # the audit record of a coordinator's reading
         return evidence_response(found)
 
 
-def evidence_response(found: services.EvidenceFile) -> Response:
+def evidence_response(found: completions.EvidenceFile) -> Response:
     response = send_file(
         found.path,
         mimetype=found.media_type,
@@ -457,22 +400,3 @@ def import_data(report: completion_import.ImportReport) -> dict[str, Any]:
             for row in report.rows
         ],
     }
-
-
-@blp.route("/coordination/external-report")
-class ExternalReport(MethodView):
-    @blp.arguments(schemas.ExternalReportQuerySchema, location="query")
-    @blp.response(200, schemas.ExternalReportSchema)
-    @authz.permission_required(authz.Permission.view_ministry_reports)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """One row per learner of your ministry: each program module's status beside
-        each external course's completion."""
-        user = authz.actor()
-        page, per_page = query["page"], query["per_page"]
-        ministry_id = None
-        if query.get("ministry") and authz.sees_all_ministries(user):
-            ministry_id = ministries.get_ministry(query["ministry"]).id
-        report = services.external_report(
-            user, ministry_id=ministry_id, limit=per_page, offset=(page - 1) * per_page
-        )
-        return {**report_data(report, current_language()), "page": page, "per_page": per_page}

@@ -1,4 +1,5 @@
-"""Fetching a registered URL to see whether it still answers (``flask links check``).
+"""Fetching registered URLs to see whether they still answer (``flask links check``),
+and recording each result in the course's check history (:func:`check_links`).
 
 Only ``http`` and ``https`` are ever fetched (the opener has no ``file:``, ``ftp:`` or
 ``data:`` handlers); redirects are followed; nothing of the body is kept.
@@ -16,9 +17,17 @@ import ipaddress
 import socket
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from training.database import utcnow
+from training.extensions import db
+from training.links.models import ExternalCourse, ExternalLinkCheck
 
 USER_AGENT = "AulaConsular-LinkCheck/1.0"
 ERROR_MAX = 300
@@ -181,3 +190,40 @@ def fetch_status(url: str, timeout: float, *, allow_private: bool = False) -> Fe
         if status < 400:
             return result
     return result
+
+
+def check_links(*, timeout: float | None = None) -> list[tuple[ExternalCourse, ExternalLinkCheck]]:
+    """Fetch the URL of every active course (a few at a time) and record each result in
+    the course's check history; returns the courses with their new checks (flushes).
+    Only public addresses are fetched unless ``LINK_CHECK_PRIVATE_ADDRESSES`` is set."""
+    timeout = float(timeout or current_app.config["LINK_CHECK_TIMEOUT"])
+    allow_private = bool(current_app.config["LINK_CHECK_PRIVATE_ADDRESSES"])
+    courses = list(
+        db.session.scalars(
+            select(ExternalCourse)
+            .where(ExternalCourse.active.is_(True))
+            .order_by(ExternalCourse.id)
+        )
+    )
+    if not courses:
+        return []
+    urls = [course.url for course in courses]
+    with ThreadPoolExecutor(max_workers=min(8, len(urls))) as pool:
+        results = list(
+            pool.map(lambda url: fetch_status(url, timeout, allow_private=allow_private), urls)
+        )
+    checked = []
+    now = utcnow()
+    for course, result in zip(courses, results, strict=True):
+        check = ExternalLinkCheck(
+            course_id=course.id,
+            url=course.url,
+            checked_at=now,
+            status_code=result.status_code,
+            error=(result.error or "")[:ERROR_MAX] or None,
+            ok=result.ok,
+        )
+        db.session.add(check)
+        checked.append((course, check))
+    db.session.flush()
+    return checked

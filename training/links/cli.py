@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 from training.catalog.models import in_language
 from training.cli_support import domain_errors_exit
 from training.extensions import db
-from training.links import services
+from training.links import checker
 
 links_cli = AppGroup("links", help="The external course registry.")
 
@@ -23,7 +23,7 @@ def check(timeout: float | None) -> None:
     """Fetch the URL of every active external course (HEAD, then GET when HEAD is
     refused) and record the result in its check history; coordinators' pages flag the
     broken ones. Exits 0 even when links are broken: the history is the report."""
-    results = services.check_links(timeout=timeout)
+    results = checker.check_links(timeout=timeout)
     db.session.commit()
     broken = 0
     for course, result in results:

@@ -8,6 +8,7 @@ importer's own, which stays reported for another coordinator (separation of duti
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
@@ -21,8 +22,10 @@ from training.audit import services as audit
 from training.database import utcnow
 from training.errors import ValidationFailed
 from training.extensions import db
+from training.links.cleaning import EARLIEST
+from training.links.completions import record_completed
+from training.links.courses import visible_course
 from training.links.models import IMPORTED, REPORTED, VERIFIED, ExternalCompletion, ExternalCourse
-from training.links.services import EARLIEST, _chunks, _record_completed, _visible_course
 
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
 IMPORT_MAX_ROWS = 20000
@@ -122,10 +125,10 @@ def import_completions(actor: Any, course_id: Any, stream: IO[bytes] | None) -> 
     Nobody verifies their own completion: the importer's own row is recorded as reported
     (``own_pending``) for another coordinator to review, and audited.
     Writes are flushed every ``FLUSH_EVERY`` rows, not row by row."""
-    from training.accounts.services import normalize_email
+    from training.accounts.users import normalize_email
 
     user = authz.require(actor, authz.Permission.manage_external_courses)
-    course = _visible_course(user, course_id, active_only=False)
+    course = visible_course(user, course_id, active_only=False)
     header, rows = _read_csv(stream)
     email_column = next((name for name in header if name in EMAIL_COLUMNS), None)
     if email_column is None:
@@ -213,7 +216,7 @@ def import_completions(actor: Any, course_id: Any, stream: IO[bytes] | None) -> 
             completion.reviewed_by_id = user.id
             completion.reviewed_at = now
             completion.review_note = None
-            _record_completed(completion)
+            record_completed(completion)
             row.result = MATCHED
         written.append((row, completion))
         if len(written) % FLUSH_EVERY == 0:
@@ -236,3 +239,8 @@ def import_completions(actor: Any, course_id: Any, stream: IO[bytes] | None) -> 
         details={"rows": len(report.rows), **report.counts},
     )
     return report
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

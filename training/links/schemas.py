@@ -124,15 +124,6 @@ class ExternalCompletionQuerySchema(Schema):
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class ExternalReportQuerySchema(Schema):
-    ministry = fields.String(
-        validate=validate.Length(equal=2),
-        metadata={"description": "Administrators: the ministry's code"},
-    )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-
-
 # --- Dump -------------------------------------------------------------------------------
 
 
@@ -250,37 +241,3 @@ class ExternalImportReportSchema(Schema):
     course_id = fields.Integer()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     rows = fields.List(fields.Nested(ExternalImportRowSchema))
-
-
-class ExternalReportModuleSchema(Schema):
-    slug = fields.String()
-    title = fields.String()
-
-
-class ExternalReportCourseSchema(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    counts_toward_program = fields.Boolean()
-
-
-class ExternalReportCellSchema(Schema):
-    slug = fields.String()
-    status = fields.String(metadata={"enum": ["not_started", "in_progress", "completed"]})
-
-
-class ExternalReportExternalCellSchema(Schema):
-    id = fields.Integer()
-    status = fields.String(metadata={"enum": ["none", *STATUSES]})
-    completed_on = fields.Date(allow_none=True)
-
-
-class ExternalReportRowSchema(Schema):
-    learner = fields.Nested(ExternalLearnerSchema)
-    modules = fields.List(fields.Nested(ExternalReportCellSchema))
-    external_courses = fields.List(fields.Nested(ExternalReportExternalCellSchema))
-
-
-class ExternalReportSchema(PageSchema):
-    modules = fields.List(fields.Nested(ExternalReportModuleSchema))
-    courses = fields.List(fields.Nested(ExternalReportCourseSchema))
-    items = fields.List(fields.Nested(ExternalReportRowSchema))

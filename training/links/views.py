@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from training import authz
 from training.errors import DomainError, ValidationFailed
 from training.extensions import db
-from training.links import completion_import, services
+from training.links import completion_import, completions, courses
 from training.links.api import evidence_response
 from training.links.models import REJECTED, REPORTED, VERIFIED
-from training.ministries import services as ministries
 
 blueprint = Blueprint("links", __name__)
 
@@ -43,14 +42,14 @@ def _field_errors(error: DomainError) -> dict[str, list[str]]:
 @blueprint.route("/external-courses")
 @authz.login_required
 def list_courses() -> Response:
-    views = services.courses_for(authz.actor())
+    views = courses.courses_for(authz.actor())
     return _private(Response(render_template("links/courses.html", views=views)))
 
 
 @blueprint.route("/external-courses/<course_id>")
 @authz.login_required
 def show_course(course_id: str) -> Response:
-    view = services.course_for(authz.actor(), course_id)
+    view = courses.course_for(authz.actor(), course_id)
     return _private(Response(render_template("links/course.html", view=view, errors={})))
 
 
@@ -60,7 +59,7 @@ def report_completion(course_id: str) -> ResponseReturnValue:
     user = authz.actor()
     upload = request.files.get("evidence")
     try:
-        services.report_completion(
+        completions.report_completion(
             user,
             course_id,
             completed_on=request.form.get("completed_on"),
@@ -72,7 +71,7 @@ def report_completion(course_id: str) -> ResponseReturnValue:
         db.session.rollback()
         if error.status in (401, 403, 404):
             raise
-        view = services.course_for(user, course_id)
+        view = courses.course_for(user, course_id)
         page = render_template(
             "links/course.html",
             view=view,
@@ -92,7 +91,7 @@ def report_completion(course_id: str) -> ResponseReturnValue:
 def launch(course_id: str) -> ResponseReturnValue:
     """Record the launch and send the learner to the registered URL, and only there:
     nothing in the request (query, path, headers) takes part in the target."""
-    _launch, target = services.launch(authz.actor(), course_id)
+    _launch, target = courses.launch(authz.actor(), course_id)
     db.session.commit()
     response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"
@@ -103,7 +102,7 @@ def launch(course_id: str) -> ResponseReturnValue:
 @blueprint.route("/external-completions/<completion_id>/evidence")
 @authz.login_required
 def download_evidence(completion_id: str) -> Response:
-    found = services.evidence_file(authz.actor(), completion_id)
+    found = completions.evidence_file(authz.actor(), completion_id)
     db.session.commit()  # the audit record of a coordinator's reading
     return evidence_response(found)
 
@@ -114,7 +113,7 @@ def download_evidence(completion_id: str) -> Response:
 @blueprint.route("/coordination/external-courses")
 @authz.permission_required(authz.Permission.manage_external_courses)
 def manage_courses() -> Response:
-    views = services.managed_courses(authz.actor())
+    views = courses.managed_courses(authz.actor())
     broken = sum(1 for view in views if view.broken and view.course.active)
     return _private(
         Response(render_template("links/manage.html", views=views, broken_count=broken))
@@ -151,7 +150,7 @@ def _course_form(
         counts=counts,
         errors=errors or {},
         form=form,
-        modules=services.module_options(),
+        modules=courses.module_options(),
     )
     return _private(Response(page, status=status))
 
@@ -162,7 +161,7 @@ def new_course() -> ResponseReturnValue:
     if request.method == "GET":
         return _course_form()
     try:
-        course = services.register(authz.actor(), _course_form_data(editing=False))
+        course = courses.register(authz.actor(), _course_form_data(editing=False))
     except ValidationFailed as error:
         db.session.rollback()
         return _course_form(errors=_field_errors(error), form=request.form, status=422)
@@ -175,15 +174,15 @@ def new_course() -> ResponseReturnValue:
 @authz.permission_required(authz.Permission.manage_external_courses)
 def edit_course(course_id: str) -> ResponseReturnValue:
     user = authz.actor()
-    course = services.editable_course(user, course_id)
-    counts = services.counts_for_ministry(user, course)
+    course = courses.editable_course(user, course_id)
+    counts = courses.counts_for_ministry(user, course)
     if request.method == "GET":
         return _course_form(course=course, counts=counts)
     try:
-        services.update(user, course_id, _course_form_data(editing=True))
+        courses.update(user, course_id, _course_form_data(editing=True))
     except ValidationFailed as error:
         db.session.rollback()
-        course = services.editable_course(user, course_id)
+        course = courses.editable_course(user, course_id)
         return _course_form(
             course=course, counts=counts, errors=_field_errors(error), form=request.form, status=422
         )
@@ -196,7 +195,7 @@ def edit_course(course_id: str) -> ResponseReturnValue:
 @authz.permission_required(authz.Permission.manage_external_courses)
 def set_credit(course_id: str) -> ResponseReturnValue:
     counts = request.form.get("counts_toward_program") == "1"
-    services.set_credit(authz.actor(), course_id, counts)
+    courses.set_credit(authz.actor(), course_id, counts)
     db.session.commit()
     if counts:
         flash(_("Su ministerio cuenta ahora este curso para el programa."), "info")
@@ -208,7 +207,7 @@ def set_credit(course_id: str) -> ResponseReturnValue:
 @blueprint.route("/coordination/external-courses/<course_id>/checks")
 @authz.permission_required(authz.Permission.manage_external_courses)
 def show_checks(course_id: str) -> Response:
-    view, checks = services.check_history(authz.actor(), course_id)
+    view, checks = courses.check_history(authz.actor(), course_id)
     return _private(Response(render_template("links/checks.html", view=view, checks=checks)))
 
 
@@ -216,7 +215,7 @@ def show_checks(course_id: str) -> Response:
 @authz.permission_required(authz.Permission.manage_external_courses)
 def import_completions(course_id: str) -> ResponseReturnValue:
     user = authz.actor()
-    view, _checks = services.check_history(user, course_id)
+    view, _checks = courses.check_history(user, course_id)
     if request.method == "GET":
         return _private(Response(render_template("links/import.html", view=view, report=None)))
     upload = request.files.get("file")
@@ -228,7 +227,7 @@ def import_completions(course_id: str) -> ResponseReturnValue:
         db.session.rollback()
         if error.status in (401, 403, 404):
             raise
-        view, _checks = services.check_history(user, course_id)
+        view, _checks = courses.check_history(user, course_id)
         page = render_template(
             "links/import.html", view=view, report=None, error_message=error.message
         )
@@ -249,7 +248,7 @@ def review_queue() -> Response:
     if status not in STATUS_FILTERS:
         status = REPORTED
     page = _page()
-    rows, total = services.completion_queue(
+    rows, total = completions.completion_queue(
         authz.actor(),
         status=None if status == "all" else status,
         limit=PER_PAGE,
@@ -274,7 +273,7 @@ def review_queue() -> Response:
 def review_completion(completion_id: str) -> ResponseReturnValue:
     decision = request.form.get("decision", "")
     try:
-        completion = services.review(
+        completion = completions.review(
             authz.actor(), completion_id, decision, request.form.get("note")
         )
     except DomainError as error:
@@ -289,28 +288,3 @@ def review_completion(completion_id: str) -> ResponseReturnValue:
     else:
         flash(_("Finalización rechazada."), "info")
     return redirect(url_for("links.review_queue"))
-
-
-@blueprint.route("/coordination/external-report")
-@authz.permission_required(authz.Permission.view_ministry_reports)
-def report() -> Response:
-    user = authz.actor()
-    page = _page()
-    ministry_id = None
-    code = request.args.get("ministry", "")
-    if code and authz.sees_all_ministries(user):
-        ministry_id = ministries.get_ministry(code).id
-    data = services.external_report(
-        user, ministry_id=ministry_id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
-    )
-    return _private(
-        Response(
-            render_template(
-                "links/report.html",
-                report=data,
-                page=page,
-                pages=max(1, -(-data.total // PER_PAGE)),
-                ministry=code if ministry_id else "",
-            )
-        )
-    )

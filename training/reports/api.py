@@ -16,8 +16,11 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from training import authz
+from training.catalog.models import Module, in_language
 from training.i18n import current_language
-from training.reports import formats, presenters, schemas, services
+from training.links.presenters import learner_data
+from training.ministries import services as ministries
+from training.reports import external, formats, presenters, schemas, services
 from training.schemas import envelope
 
 blp = Blueprint(
@@ -204,3 +207,72 @@ _whole_report(
     "regional-periods",
     "Per ministry and month of completion (UTC): program completions and certificates.",
 )
+
+
+# --- The external courses beside the modules, per learner ----------------------------
+
+
+def module_title(module: Module, language: str) -> str:
+    version = module.current_version
+    return in_language(version.title, language) if version else module.slug
+
+
+def report_data(report: external.Report, language: str) -> dict[str, Any]:
+    items = []
+    for row in report.rows:
+        items.append(
+            {
+                "learner": learner_data(row.learner),
+                "modules": [
+                    {"slug": module.slug, "status": row.modules.get(module.id, "not_started")}
+                    for module in report.modules
+                ],
+                "external_courses": [
+                    {
+                        "id": view.id,
+                        "status": row.external[view.id].status
+                        if view.id in row.external
+                        else "none",
+                        "completed_on": row.external[view.id].completed_on
+                        if view.id in row.external
+                        else None,
+                    }
+                    for view in report.courses
+                ],
+            }
+        )
+    return {
+        "modules": [
+            {"slug": module.slug, "title": module_title(module, language)}
+            for module in report.modules
+        ],
+        "courses": [
+            {
+                "id": view.id,
+                "title": view.course.title_in(language),
+                "counts_toward_program": view.counts_toward_program,
+            }
+            for view in report.courses
+        ],
+        "items": items,
+        "total": report.total,
+    }
+
+
+@blp.route("/coordination/external-report")
+class ExternalReport(MethodView):
+    @blp.arguments(schemas.ExternalReportQuerySchema, location="query")
+    @blp.response(200, schemas.ExternalReportSchema)
+    @authz.permission_required(authz.Permission.view_ministry_reports)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """One row per learner of your ministry: each program module's status beside
+        each external course's completion."""
+        user = authz.actor()
+        page, per_page = query["page"], query["per_page"]
+        ministry_id = None
+        if query.get("ministry") and authz.sees_all_ministries(user):
+            ministry_id = ministries.get_ministry(query["ministry"]).id
+        report = external.external_report(
+            user, ministry_id=ministry_id, limit=per_page, offset=(page - 1) * per_page
+        )
+        return {**report_data(report, current_language()), "page": page, "per_page": per_page}

@@ -11,7 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 from marshmallow import ValidationError
 
-from training.accounts import services as accounts
+from training.accounts import users
 from training.cli_support import domain_errors_exit
 from training.errors import NotFound
 from training.reports import formats, item_statistics, presenters, schemas, services
@@ -61,7 +61,7 @@ def export(
     ministry, or any for administrators) and the filters the report accepts in the API.
     The rows stream: an export of any size holds a bounded number of them in memory.
     A file is written under a temporary name and renamed when complete."""
-    actor = accounts.find_by_email(email)
+    actor = users.find_by_email(email)
     if actor is None or not actor.active:
         raise NotFound(f"No active user with e-mail {email!r}.")
     raw = {

@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, pre_load, validate
 
+from training.links.schemas import STATUSES as EXTERNAL_STATUSES
+from training.links.schemas import ExternalLearnerSchema
 from training.reports import formats, services
 from training.schemas import DateTimeZ, PageSchema
 
@@ -241,6 +243,52 @@ class RegionalPeriodSchema(_RegionalRow):
 
 class RegionalPeriodListSchema(PageSchema):
     items = fields.List(fields.Nested(RegionalPeriodSchema))
+
+
+# --- The external courses beside the modules, per learner (reports.external) ----------
+
+
+class ExternalReportQuerySchema(Schema):
+    ministry = fields.String(
+        validate=validate.Length(equal=2),
+        metadata={"description": "Administrators: the ministry's code"},
+    )
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+
+class ExternalReportModuleSchema(Schema):
+    slug = fields.String()
+    title = fields.String()
+
+
+class ExternalReportCourseSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    counts_toward_program = fields.Boolean()
+
+
+class ExternalReportCellSchema(Schema):
+    slug = fields.String()
+    status = fields.String(metadata={"enum": ["not_started", "in_progress", "completed"]})
+
+
+class ExternalReportExternalCellSchema(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"enum": ["none", *EXTERNAL_STATUSES]})
+    completed_on = fields.Date(allow_none=True)
+
+
+class ExternalReportRowSchema(Schema):
+    learner = fields.Nested(ExternalLearnerSchema)
+    modules = fields.List(fields.Nested(ExternalReportCellSchema))
+    external_courses = fields.List(fields.Nested(ExternalReportExternalCellSchema))
+
+
+class ExternalReportSchema(PageSchema):
+    modules = fields.List(fields.Nested(ExternalReportModuleSchema))
+    courses = fields.List(fields.Nested(ExternalReportCourseSchema))
+    items = fields.List(fields.Nested(ExternalReportRowSchema))
 
 
 # Each report's query (what it accepts, in the API and the CLI) and, for those answered

@@ -12,13 +12,15 @@ from training import authz
 from training.errors import ValidationFailed
 from training.extensions import db
 from training.i18n import current_language
+from training.ministries import services as ministries
 from training.ministries.models import Ministry
-from training.reports import api, item_statistics, presenters, schemas, services
+from training.reports import api, external, item_statistics, presenters, schemas, services
 
 blueprint = Blueprint("reports", __name__)
 
 PAGE_ROWS = 100
 OVERDUE_ROWS = 50
+EXTERNAL_ROWS = 50
 
 
 @blueprint.after_request
@@ -181,4 +183,27 @@ def item_statistics_page() -> Response:
         items=item_statistics.item_statistics(module),
         language=current_language(),
         statistics=item_statistics,
+    )
+
+
+@blueprint.route("/coordination/external-report")
+@authz.permission_required(authz.Permission.view_ministry_reports)
+def external_report() -> Response:
+    """Each learner's program modules beside their external courses."""
+    user = authz.actor()
+    value = request.args.get("page", "1")
+    page = max(1, min(int(value), 100000)) if value.isdigit() and len(value) <= 6 else 1
+    ministry_id = None
+    code = request.args.get("ministry", "")
+    if code and authz.sees_all_ministries(user):
+        ministry_id = ministries.get_ministry(code).id
+    data = external.external_report(
+        user, ministry_id=ministry_id, limit=EXTERNAL_ROWS, offset=(page - 1) * EXTERNAL_ROWS
+    )
+    return _page(
+        "reports/external.html",
+        report=data,
+        page=page,
+        pages=max(1, -(-data.total // EXTERNAL_ROWS)),
+        ministry=code if ministry_id else "",
     )

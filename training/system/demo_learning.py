@@ -13,14 +13,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from training.accounts import passwords
-from training.accounts import services as accounts
+from training.accounts import passwords, users
 from training.accounts.models import User
 from training.catalog.models import Program, Question, current_programs
 from training.cohorts import services as cohorts
 from training.cohorts.models import Cohort
 from training.extensions import db
-from training.links import services as links
+from training.links import completions
 from training.links.models import ExternalCompletion, ExternalCourse
 from training.ministries import services as ministries
 from training.ministries.models import Post
@@ -78,7 +77,7 @@ def load(
     for email, name, code, post_index, modules, fails, seed in DEMO_STAFF:
         user = db.session.scalars(select(User).where(User.email == email)).first()
         if user is None:
-            user = accounts.create_user(
+            user = users.create_user(
                 email=email,
                 full_name=name,
                 ministry=ministries.get_ministry(code),
@@ -124,13 +123,13 @@ def _external_completions(course: ExternalCourse) -> None:
             )
         ):
             continue
-        completion, _created = links.report_completion(
+        completion, _created = completions.report_completion(
             learner, course.id, completed_on=date.today() - timedelta(days=days_ago)
         )
         reviewer = _user(reviewer_email) if reviewer_email else None
         if reviewer is not None:
             note = "El certificado no corresponde a este curso." if decision == "rejected" else None
-            links.review(reviewer, completion.id, decision, note)
+            completions.review(reviewer, completion.id, decision, note)
 
 
 def _read(user: User, slug: str) -> None:

@@ -33,7 +33,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from training.accounts import services as accounts
+from training.accounts import users
 from training.accounts.models import User
 from training.catalog.models import Module, ModuleVersion, Program, Question, current_programs
 from training.database import utcnow
@@ -90,7 +90,7 @@ def load() -> None:
     for index, (email, name, code, ability) in staff:
         user = db.session.scalars(select(User).where(User.email == email)).first()
         if user is None:
-            user = accounts.create_user(
+            user = users.create_user(
                 email=email, full_name=name, ministry=ministries.get_ministry(code)
             )
         if db.session.scalar(

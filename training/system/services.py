@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from training.accounts import services as accounts
+from training.accounts import users
 from training.accounts.models import User
 from training.errors import Conflict
 from training.extensions import db
@@ -67,7 +67,7 @@ def load_demo() -> list[DemoLogin]:
     logins = []
     for email, name, code, roles, post_index, language in DEMO_USERS:
         if db.session.scalar(db.select(User.id).where(User.email == email)) is None:
-            accounts.create_user(
+            users.create_user(
                 email=email,
                 full_name=name,
                 ministry=ministries.get_ministry(code),

@@ -12,7 +12,7 @@ from training import authz
 from training.accounts.labels import ROLE_LABELS
 from training.cohorts import services as cohorts
 from training.extensions import api, db
-from training.links import services as links
+from training.links import courses
 from training.net import safe_next
 from training.progress import services as progress
 
@@ -29,7 +29,7 @@ def dashboard() -> str:
         role_names=ROLE_LABELS,
         program_view=progress.program_view(user),
         deadlines=cohorts.deadlines_for(user),
-        external_courses=links.courses_for(user, with_modules=False),
+        external_courses=courses.courses_for(user, with_modules=False),
         manages_external_courses=authz.can(user, authz.Permission.manage_external_courses),
     )
 

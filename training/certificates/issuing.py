@@ -1,31 +1,26 @@
-"""Certificates: issue once, number without gaps, sign, verify, revoke, re-issue.
+"""Issuing certificates: issue once, number without gaps, sign.
 
 * Issuing is triggered by ``program_completed`` (see :func:`connect_signals`). The
-  ministry's policy decides whether the certificate is issued at once or waits in the
-  approval queue for an issuer.
+  ministry's policy (:func:`update_settings`) decides whether the certificate is issued
+  at once or waits in the approval queue for an issuer.
 * At most one pending or valid certificate per learner and program: a partial unique
   index decides between concurrent triggers, and every caller gets the one that exists.
 * The serial (``GT-2026-000001``) is taken from a per-ministry, per-year counter row
   that stays locked until the transaction ends: unique and without gaps.
-* The signature covers the RFC 8785 canonical form of what the certificate says, built
-  from the row itself; editing the row in the database makes verification fail.
+
+The state transitions that follow (approve, revoke, re-issue) are in
+:mod:`training.certificates.lifecycle`.
 """
 
 from __future__ import annotations
 
-import base64
-import secrets
 import unicodedata
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
-from cryptography.exceptions import InvalidSignature
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from training import authz, signals
 from training.accounts.models import User
@@ -34,87 +29,16 @@ from training.catalog.models import Module, ModuleVersion, Program
 from training.certificates import keys, status_list
 from training.certificates.models import (
     PENDING,
-    REVOKED,
     VALID,
     Certificate,
     SerialCounter,
-    SigningKey,
 )
+from training.certificates.signing import canonical, new_code
 from training.database import isoformat_z, parse_id, utcnow
-from training.errors import Conflict, NotFound, ValidationFailed
+from training.errors import NotFound, ValidationFailed
 from training.extensions import db
 from training.ministries.models import Ministry
 from training.progress.models import ModuleProgress, ProgramCompletion
-
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed from paper
-CODE_LENGTH = 26  # 26 symbols of 5 bits: 130 bits of randomness
-
-
-# --- Codes ------------------------------------------------------------------------------
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(code: str) -> str | None:
-    """A typed code in canonical form (no dashes or spaces, upper case), or None when it
-    cannot be a code at all."""
-    if not isinstance(code, str) or len(code) > 64:
-        return None
-    cleaned = "".join(ch for ch in code.upper() if ch not in "- ")
-    if len(cleaned) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in cleaned):
-        return None
-    return cleaned
-
-
-def display_code(code: str) -> str:
-    return "-".join(code[i : i + 5] for i in range(0, len(code), 5))
-
-
-# --- Signing ----------------------------------------------------------------------------
-
-
-def payload(certificate: Certificate) -> dict[str, Any]:
-    """What the signature covers, from the row as it is now.
-
-    ``program_version`` is present from version 2 of a program on: certificates of the
-    first version were signed before programs had versions, and their payload (so their
-    signature) stays exactly as it was. Absent means version 1.
-    """
-    signed: dict[str, Any] = {
-        "type": "AulaConsularCertificate",
-        "serial": certificate.serial,
-        "code": certificate.code,
-        "holder": certificate.holder_name,
-        "ministry": certificate.ministry.code,
-        "program": certificate.program.slug,
-        "hours": certificate.hours,
-        "issued_at": isoformat_z(certificate.issued_at),
-        "modules": certificate.modules,
-        "replaces": certificate.replaces.serial if certificate.replaces else None,
-    }
-    if certificate.program.version > 1:
-        signed["program_version"] = certificate.program.version
-    return signed
-
-
-def canonical(certificate: Certificate) -> bytes:
-    return bytes(rfc8785.dumps(payload(certificate)))
-
-
-def signature_valid(certificate: Certificate, key: SigningKey | None) -> bool:
-    if key is None or not certificate.signature:
-        return False
-    padded = certificate.signature + "=" * (-len(certificate.signature) % 4)
-    try:
-        keys.public_key(key).verify(base64.urlsafe_b64decode(padded), canonical(certificate))
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
-# --- Issuing ----------------------------------------------------------------------------
 
 
 def _snapshot(user: User, program: Program) -> list[dict[str, Any]]:
@@ -255,37 +179,6 @@ def connect_signals() -> None:
     signals.program_completed.connect(_on_program_completed, weak=False)
 
 
-# --- Issuers' actions -------------------------------------------------------------------
-
-
-def get_for_staff(actor: Any, code_or_id: Any) -> Certificate:
-    """A certificate of the actor's ministry (404 for any other), by code or id."""
-    user = authz.require(actor, authz.Permission.issue_certificates)
-    return _scoped_certificate(user, code_or_id)
-
-
-def _scoped_certificate(user: User, code_or_id: Any) -> Certificate:
-    certificate = _by_code(code_or_id)
-    if certificate is None:
-        key = parse_id(code_or_id)
-        certificate = db.session.get(Certificate, key) if key is not None else None
-    if certificate is None:
-        raise NotFound(_("No existe ese certificado."))
-    authz.check_ministry(user, certificate.ministry_id)
-    return certificate
-
-
-def _by_code(code: Any) -> Certificate | None:
-    normalized = normalize_code(code) if isinstance(code, str) else None
-    if normalized is None:
-        return None
-    return db.session.scalars(
-        select(Certificate)
-        .where(Certificate.code == normalized)
-        .options(joinedload(Certificate.ministry), joinedload(Certificate.program))
-    ).one_or_none()
-
-
 def clean_holder_name(name: str) -> str:
     """NFC-normalised, single-spaced, printable; combining marks and any script allowed."""
     text = unicodedata.normalize("NFC", " ".join(str(name or "").split()))
@@ -296,120 +189,7 @@ def clean_holder_name(name: str) -> str:
     return text
 
 
-# --- Lists ------------------------------------------------------------------------------
-
-
-def for_learner(actor: Any) -> list[Certificate]:
-    user = authz.authenticated(actor)
-    return list(
-        db.session.scalars(
-            select(Certificate)
-            .where(Certificate.user_id == user.id)
-            .options(joinedload(Certificate.program))
-            .order_by(Certificate.id.desc())
-        )
-    )
-
-
-def for_staff(
-    actor: Any,
-    *,
-    status: str | None = None,
-    search: str | None = None,
-    cohort_id: Any = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Certificate], int]:
-    """The ministry's certificates for its coordinators and issuers, newest first;
-    ``cohort_id`` keeps those of the cohort's members (404 for another ministry's)."""
-    user = authz.require(actor, authz.Permission.view_certificates)
-    statement = authz.scoped(select(Certificate), Certificate, user)
-    if cohort_id not in (None, ""):
-        from training.cohorts.models import Cohort, CohortMember
-
-        cohort = authz.get_scoped(Cohort, cohort_id, user)
-        statement = statement.where(
-            Certificate.program_id == cohort.program_id,
-            Certificate.user_id.in_(
-                select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
-            ),
-        )
-    if status in {PENDING, VALID, REVOKED}:
-        statement = statement.where(Certificate.status == status)
-    if search:
-        pattern = f"%{search.strip()[:100].lower()}%"
-        statement = statement.where(
-            func.lower(Certificate.holder_name).like(pattern)
-            | func.lower(Certificate.serial).like(pattern)
-        )
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    rows = db.session.scalars(
-        statement.options(joinedload(Certificate.program))
-        .order_by(Certificate.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
-
-
-def own_or_staff(actor: Any, code: Any) -> Certificate:
-    """The holder, or an issuer or coordinator of the same ministry (404 otherwise)."""
-    user = authz.authenticated(actor)
-    certificate = _by_code(code)
-    if certificate is None:
-        raise NotFound(_("No existe ese certificado."))
-    if certificate.user_id == user.id:
-        return certificate
-    if authz.can(user, authz.Permission.view_certificates):
-        authz.check_ministry(user, certificate.ministry_id)
-        return certificate
-    raise NotFound(_("No existe ese certificado."))
-
-
-def require_issued(certificate: Certificate) -> None:
-    if certificate.status == PENDING:
-        raise Conflict(_("El certificado espera la aprobación de su ministerio."))
-
-
-# --- Verification -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verification:
-    certificate: Certificate
-    status: str  # valid, revoked or invalid (the signature does not match the record)
-
-
-def verify(code: Any) -> Verification:
-    """Public verification: one query (certificate, ministry, program and key together).
-
-    Unknown and malformed codes raise the same NotFound; pending certificates are not
-    public yet. Only a key of the certificate's own ministry counts: a certificate
-    signed with another ministry's key is invalid.
-    """
-    normalized = normalize_code(code) if isinstance(code, str) else None
-    if normalized is None:
-        raise NotFound(_("No existe ningún certificado con ese código."))
-    row = db.session.execute(
-        select(Certificate, SigningKey)
-        .outerjoin(
-            SigningKey,
-            (SigningKey.kid == Certificate.kid)
-            & (SigningKey.ministry_id == Certificate.ministry_id),
-        )
-        .where(Certificate.code == normalized, Certificate.status != PENDING)
-        .options(
-            joinedload(Certificate.ministry),
-            joinedload(Certificate.program),
-            joinedload(Certificate.replaces),  # the signature covers its serial
-        )
-    ).first()
-    if row is None:
-        raise NotFound(_("No existe ningún certificado con ese código."))
-    certificate, key = row
-    if not signature_valid(certificate, key):
-        return Verification(certificate, "invalid")
-    return Verification(certificate, certificate.status)
+# --- Issuers' actions -------------------------------------------------------------------
 
 
 def update_settings(
@@ -459,21 +239,6 @@ def update_settings(
         },
     )
     return ministry
-
-
-def rotate_key(actor: Any) -> SigningKey:
-    """A new signing key for the issuer's ministry; the old one stays published."""
-    user = authz.require(actor, authz.Permission.issue_certificates)
-    ministry = db.session.get_one(Ministry, user.ministry_id)
-    key = keys.generate(ministry)
-    audit.record(
-        "certificate.key_generated",
-        actor=user,
-        target=key,
-        ministry_id=ministry.id,
-        details={"kid": key.kid},
-    )
-    return key
 
 
 def _completers(ministry_id: int, cohort: Any = None) -> list[Any]:
@@ -546,13 +311,3 @@ def issue_for_ministry(ministry: Ministry, cohort_id: Any = None) -> tuple[int, 
         details={"completed": len(completers), "issued": issued},
     )
     return len(completers), issued
-
-
-def __getattr__(name: str) -> Any:
-    """The state transitions moved to :mod:`training.certificates.lifecycle`; callers
-    that name them here still find them."""
-    if name in {"approve", "revoke", "reissue"}:
-        from training.certificates import lifecycle
-
-        return getattr(lifecycle, name)
-    raise AttributeError(name)
