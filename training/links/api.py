@@ -16,7 +16,6 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from training import authz
 from training.catalog.models import Module, in_language
 from training.errors import ValidationFailed
-from training.extensions import db
 from training.i18n import current_language
 from training.links import completion_import, schemas, services
 from training.links.models import ExternalCompletion, ExternalLinkCheck
@@ -233,7 +232,6 @@ class ExternalCourses(MethodView):
         their own ministry)."""
         user = authz.actor()
         course = services.register(user, data)
-        db.session.commit()
         return managed_course_data(
             services.CourseView(course, bool(data.get("counts_toward_program")), editable=True)
         )
@@ -257,7 +255,6 @@ class ExternalCourseDetail(MethodView):
         """Change a course of your ministry; ``active: false`` withdraws it."""
         user = authz.actor()
         course = services.update(user, course_id, data)
-        db.session.commit()
         view = next(v for v in services.managed_courses(user) if v.id == course.id)
         return managed_course_data(view)
 
@@ -271,7 +268,6 @@ class Launches(MethodView):
         """Record a launch and return the registered URL to open (the JSON twin of
         ``GET /go/{id}``)."""
         launch, target = services.launch(authz.actor(), course_id)
-        db.session.commit()
         return {
             "id": launch.id,
             "course_id": launch.course_id,
@@ -289,7 +285,6 @@ class ProgramCredit(MethodView):
     def put(self, data: dict[str, Any], course_id: str) -> dict[str, Any]:
         """Whether your ministry counts the course toward the program."""
         view = services.set_credit(authz.actor(), course_id, data["counts_toward_program"])
-        db.session.commit()
         return managed_course_data(view)
 
 
@@ -342,7 +337,6 @@ class CompletionReport(MethodView):
             filename=evidence.filename if evidence is not None else None,
             stream=evidence.stream if evidence is not None else None,
         )
-        db.session.commit()
         return completion_data(completion, current_language()), 201 if created else 200
 
 
@@ -392,7 +386,6 @@ class Review(MethodView):
         completion = services.review(
             authz.actor(), completion_id, data["decision"], data.get("note")
         )
-        db.session.commit()
         return completion_data(completion, current_language())
 
 
@@ -408,7 +401,6 @@ class CompletionEvidence(MethodView):
     def get(self, completion_id: str) -> Response:
         """The evidence of a completion: for its learner and their coordinators."""
         found = services.evidence_file(authz.actor(), completion_id)
-        db.session.commit()  # the audit record of a coordinator's reading
         return evidence_response(found)
 
 
@@ -439,7 +431,6 @@ class CompletionImport(MethodView):
         """Import the provider's completion list (CSV): rows whose e-mail belongs to a
         learner of your ministry become verified completions; every row is reported."""
         report = completion_import.import_completions(authz.actor(), course_id, data["file"].stream)
-        db.session.commit()
         return import_data(report)
 
 
