@@ -9,21 +9,21 @@ from typing import ParamSpec, TypeVar
 import click
 
 from training.errors import DomainError
-from training.extensions import db
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def domain_errors_exit(command: Callable[P, R]) -> Callable[P, R]:
-    """Roll back and print the error (with field details) instead of a traceback."""
+    """Print the error (with field details) instead of a traceback. A command that
+    writes is also :func:`training.unit_of_work.transactional` (under this decorator),
+    which rolls its work back."""
 
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except DomainError as error:
-            db.session.rollback()
             message = error.message
             fields = error.details.get("fields") if error.details else None
             if fields:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from training.errors import Invalid
-from training.extensions import db
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -116,15 +115,8 @@ def init_body_limits(app: Flask) -> None:
         functions.insert(0, _limit_api_bodies)
 
 
-def _commit_token_touch(response: Response) -> Response:
-    if g.get("token_touched") and response.status_code < 400:
-        db.session.commit()
-    return response
-
-
 def init_app(app: Flask) -> None:
     init_body_limits(app)
     app.before_request(_reject_nul_characters)
     app.before_request(_reject_unusable_json)
-    app.after_request(_commit_token_touch)
     app.after_request(_set_headers)

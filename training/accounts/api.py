@@ -14,7 +14,6 @@ from training.accounts import credentials, schemas, staff, tokens, users
 from training.accounts.limits import login_limits
 from training.accounts.models import User
 from training.errors import NotFound, Unauthenticated
-from training.extensions import db
 from training.i18n import current_language
 from training.ministries import services as ministries
 from training.schemas import envelope
@@ -40,7 +39,6 @@ class Tokens(MethodView):
         if user is None:
             raise Unauthenticated(_("Correo electrónico o contraseña incorrectos."))
         issued = tokens.create_token(user)
-        db.session.commit()
         return {"token": issued.token, "expires_at": issued.expires_at}
 
 
@@ -55,7 +53,6 @@ class CurrentToken(MethodView):
         if record is None:
             raise NotFound(_("Esta petición no se autenticó con un token."))
         tokens.revoke_token(record, actor=authz.actor())
-        db.session.commit()
 
 
 @blp.route("/me")
@@ -134,7 +131,6 @@ class Staff(MethodView):
             language=data["language"],
             link=invitation_link,
         )
-        db.session.commit()
         return staff_data(user)
 
 
@@ -157,7 +153,6 @@ class StaffImport(MethodView):
         data = upload.read() if upload is not None else request.get_data()
         # A file-level problem is a CsvProblem: 400 (413 when too large), nothing written.
         result = staff.import_staff(authz.actor(), data, mode=query["mode"])
-        db.session.commit()
         return import_data(result, query["mode"])
 
 
@@ -192,7 +187,6 @@ class StaffDeactivation(MethodView):
         """Stop a staff member from signing in; their records stay in the reports."""
         coordinator = authz.actor()
         user = users.deactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
-        db.session.commit()
         return staff_data(user)
 
 
@@ -206,7 +200,6 @@ class StaffReactivation(MethodView):
         """Let a deactivated staff member sign in again."""
         coordinator = authz.actor()
         user = users.reactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
-        db.session.commit()
         return staff_data(user)
 
 
@@ -233,5 +226,4 @@ class Posts(MethodView):
             country=data["country"],
             actor=coordinator,
         )
-        db.session.commit()
         return post

@@ -6,21 +6,28 @@ by the session cookie must carry the CSRF token on unsafe methods, exactly like 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from functools import partial
+
 from flask import Flask, g, redirect, request, session, url_for
 from flask_login import login_user, logout_user
-from sqlalchemy import update
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
+from training import unit_of_work
 from training.accounts import sessions, tokens
 from training.accounts.models import ApiToken, User
 from training.database import utcnow
 from training.errors import Unauthenticated, wants_json
-from training.extensions import csrf, db, login_manager
+from training.extensions import csrf, login_manager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # The session cookie's entry holding the browser's session key (see sessions.start_session).
 SESSION_KEY = "sid"
+# A token's last use is stamped at most this often.
+TOUCH_INTERVAL = timedelta(seconds=60)
 
 
 def sign_in(user: User) -> None:
@@ -71,18 +78,30 @@ def _load_from_request(req: object) -> User | None:
     record = tokens.token_record(token)
     if record is None:
         return None
-    # Touch at most once a minute, so that reads do not turn into writes; in a short
-    # transaction of its own, so that the request never holds the token's row lock (two
-    # admins deactivating each other would otherwise each wait for the other's token).
+    # Touch at most once a minute, so that reads do not turn into writes; as a surviving
+    # write, in a short transaction of its own once the request's has ended, so that the
+    # request never holds the token's row lock (two admins deactivating each other would
+    # otherwise each wait for the other's token).
     now = utcnow()
-    if record.last_used_at is None or (now - record.last_used_at).total_seconds() > 60:
-        with db.engine.begin() as connection:
-            connection.execute(
-                update(ApiToken).where(ApiToken.id == record.id).values(last_used_at=now)
-            )
+    if record.last_used_at is None or now - record.last_used_at > TOUCH_INTERVAL:
+        unit_of_work.surviving(partial(_touch, record.id, now))
         set_committed_value(record, "last_used_at", now)
     g.api_token = record
     return record.user
+
+
+def _touch(token_id: int, now: datetime, session: Session) -> None:
+    """Stamp the token's last use, unless another request did within the interval: one
+    guarded ``UPDATE``, whoever runs it first wins."""
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOUCH_INTERVAL),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _authenticate_bearer() -> None:

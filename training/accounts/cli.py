@@ -9,8 +9,8 @@ from training.accounts import users
 from training.accounts.models import ROLE_VALUES
 from training.cli_support import domain_errors_exit
 from training.errors import NotFound
-from training.extensions import db
 from training.ministries import services as ministries
+from training.unit_of_work import transactional
 
 users_cli = AppGroup("users", help="Create users and change their roles or status.")
 
@@ -45,6 +45,7 @@ def _user(email: str):  # type: ignore[no-untyped-def]
     help="Read the password from standard input instead of prompting.",
 )
 @domain_errors_exit
+@transactional
 def create(
     email: str,
     full_name: str,
@@ -71,7 +72,6 @@ def create(
         language=language,
         post=post,
     )
-    db.session.commit()
     click.echo(f"Created user {user.id} <{user.email}> ({', '.join(sorted(roles))}).")
 
 
@@ -79,28 +79,28 @@ def create(
 @click.argument("email")
 @click.argument("roles", nargs=-1, required=True, type=role_choice)
 @domain_errors_exit
+@transactional
 def set_role(email: str, roles: tuple[str, ...]) -> None:
     """Replace the roles of the user with EMAIL by ROLES."""
     user = users.set_roles(_user(email), list(roles), actor=None)
-    db.session.commit()
     click.echo(f"{user.email}: {', '.join(sorted(r.value for r in user.roles))}.")
 
 
 @users_cli.command("deactivate")
 @click.argument("email")
 @domain_errors_exit
+@transactional
 def deactivate(email: str) -> None:
     """Stop the user with EMAIL from signing in. Their records stay."""
     user = users.deactivate(_user(email), actor=None)
-    db.session.commit()
     click.echo(f"{user.email} can no longer sign in.")
 
 
 @users_cli.command("reactivate")
 @click.argument("email")
 @domain_errors_exit
+@transactional
 def reactivate(email: str) -> None:
     """Let the user with EMAIL sign in again (undoes ``users deactivate``)."""
     user = users.reactivate(_user(email), actor=None)
-    db.session.commit()
     click.echo(f"{user.email} can sign in again.")

@@ -115,6 +115,7 @@ def _unused_user_id(ministry: Ministry) -> int:
     db.session.add(probe)
     db.session.flush()
     found = probe.id
+    # A savepoint's rollback, not the unit of work's: only the probe row goes.
     savepoint.rollback()
     return found
 

@@ -15,13 +15,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from training import authz
+from training import authz, unit_of_work
 from training.accounts import credentials, staff, tokens, users
 from training.accounts.authentication import sign_in, sign_out
 from training.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
 from training.accounts.limits import login_limits, reset_limits
 from training.errors import DomainError, Invalid
-from training.extensions import db
 from training.net import safe_next
 
 blueprint = Blueprint("accounts", __name__)
@@ -39,7 +38,6 @@ def login() -> ResponseReturnValue:
         user = credentials.authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             sign_in(user)
-            db.session.commit()
             return redirect(_next_page())
         flash(_("Correo electrónico o contraseña incorrectos."), "error")
         return render_template("accounts/login.html", form=form), 200
@@ -53,7 +51,6 @@ def logout() -> Response:
     if current_user.is_authenticated:
         credentials.record_logout(current_user._get_current_object())
     sign_out()
-    db.session.commit()
     flash(_("Ha cerrado la sesión."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -69,7 +66,7 @@ def change_password() -> ResponseReturnValue:
                 user, form.current_password.data or "", form.new_password.data or ""
             )
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             form.new_password.errors = (
                 list(error.details.get("fields", {}).get("password", [])) or []
             )
@@ -78,7 +75,6 @@ def change_password() -> ResponseReturnValue:
             return render_template("accounts/password_change.html", form=form), 422
         # Every session of the user ended with the change: sign this browser in again.
         sign_in(user)
-        db.session.commit()
         flash(_("Su contraseña se ha cambiado."), "info")
         return redirect(url_for("system.dashboard"))
     return render_template("accounts/password_change.html", form=form)
@@ -96,7 +92,6 @@ def request_reset() -> ResponseReturnValue:
                 current_app.config["PUBLIC_BASE_URL"] + url_for("accounts.reset", token=token)
             ),
         )
-        db.session.commit()
         flash(
             _(
                 "Si la dirección corresponde a una cuenta activa, recibirá un enlace para "
@@ -121,12 +116,11 @@ def reset(token: str) -> ResponseReturnValue:
         try:
             credentials.reset_password(token, form.new_password.data or "")
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             form.new_password.errors = list(
                 error.details.get("fields", {}).get("password", [error.message])
             )
             return render_template("accounts/reset.html", form=form), 422
-        db.session.commit()
         flash(_("Su contraseña se ha cambiado. Ya puede iniciar sesión."), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
@@ -146,12 +140,11 @@ def welcome(token: str) -> ResponseReturnValue:
         try:
             credentials.reset_password(token, form.new_password.data or "", purpose="invitation")
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             form.new_password.errors = list(
                 error.details.get("fields", {}).get("password", [error.message])
             )
             return render_template("accounts/reset.html", form=form), 422
-        db.session.commit()
         flash(_("Contraseña guardada. Ya puede iniciar sesión."), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
@@ -205,13 +198,12 @@ def invite_staff() -> ResponseReturnValue:
             link=invitation_link,
         )
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         if error.status == 404:
             raise
         problems = [p for ps in error.details.get("fields", {}).values() for p in ps]
         flash(" ".join([error.message, *map(str, problems)]), "error")
         return redirect(url_for("accounts.list_staff"))
-    db.session.commit()
     flash(_("Invitación enviada a %(email)s.", email=user.email), "info")
     return redirect(url_for("accounts.list_staff"))
 
@@ -228,10 +220,9 @@ def import_staff() -> ResponseReturnValue:
     try:
         result = staff.import_staff(user, upload.read() if upload else b"", mode=mode)
     except staff_import.FileProblem as problem:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(problem.message, "error")
         return redirect(url_for("accounts.list_staff"))
-    db.session.commit()
     rows, total = staff.list_staff(user, per_page=50)
     return render_template(
         "accounts/staff.html",
@@ -252,7 +243,6 @@ def deactivate_staff(user_id: str) -> ResponseReturnValue:
 
     coordinator = authz.actor()
     person = users.deactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
-    db.session.commit()
     flash(
         _(
             "%(name)s ya no puede iniciar sesión; sus registros se conservan.",
@@ -270,6 +260,5 @@ def reactivate_staff(user_id: str) -> ResponseReturnValue:
 
     coordinator = authz.actor()
     person = users.reactivate(authz.get_scoped(User, user_id, coordinator), actor=coordinator)
-    db.session.commit()
     flash(_("%(name)s puede volver a iniciar sesión.", name=person.full_name), "info")
     return redirect(url_for("accounts.list_staff"))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, has_request_context
 
+from training import unit_of_work
 from training.audit.models import AuditEvent
 from training.extensions import db
 from training.net import client_address
@@ -62,10 +63,8 @@ def record_surviving(
     """Record an event that must outlive the request's own transaction.
 
     A refused or failed request (401, 403, 404) rolls back what it did; its audit record
-    must stay. In a request the event is kept aside and written, in a short transaction
-    of its own, once the request is over (after its session is rolled back, so that it
-    never waits on the request's own locks). Outside a request (a command, a test) it
-    joins the caller's transaction like :func:`record`.
+    must stay: it is written through :func:`training.unit_of_work.surviving`, in a short
+    transaction of its own once the request's (or command's) transaction has ended.
     """
     values = {
         "action": action,
@@ -76,25 +75,7 @@ def record_surviving(
         "address": client_address()[:64] if has_request_context() else None,
         "details": {k: v for k, v in (details or {}).items() if k not in _SECRET_KEYS},
     }
-    if not has_request_context():
-        db.session.add(AuditEvent(**values))
-        db.session.flush()
-        return
-    g.setdefault("surviving_audit", []).append(values)
-
-
-def _write_surviving(error: BaseException | None = None) -> None:
-    pending = g.pop("surviving_audit", None)
-    if not pending:
-        return
-    # Whatever the request left uncommitted is discarded at teardown anyway.
-    db.session.rollback()
-    try:
-        db.session.add_all(AuditEvent(**values) for values in pending)
-        db.session.commit()
-    except Exception:  # pragma: no cover - the answer is already sent; keep the trace
-        db.session.rollback()
-        current_app.logger.exception("Could not write %d audit event(s)", len(pending))
+    unit_of_work.surviving(lambda session: session.add(AuditEvent(**values)))
 
 
 def _under_denial_budget(actor: Any) -> bool:
@@ -145,9 +126,8 @@ def _on_staff_action_refused(
 
 
 def init_app(app: Flask) -> None:
-    """Write the surviving records after each request; receive the refusals of authz."""
+    """Receive the refusals of authz."""
     from training import signals
 
-    app.teardown_request(_write_surviving)
     signals.access_denied.connect(_on_access_denied, weak=False)
     signals.staff_action_refused.connect(_on_staff_action_refused, weak=False)

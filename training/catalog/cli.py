@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from training.catalog import services
-from training.extensions import db
+from training.unit_of_work import transactional
 
 content_cli = AppGroup("content", help="Check and load the course content.")
 
@@ -59,6 +59,7 @@ def validate(path: str | None, item_checks: str | None) -> None:
 @content_cli.command("sync")
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @ITEM_CHECKS
+@transactional
 def sync(path: str | None, item_checks: str | None) -> None:
     """Load the content under PATH into the database, in one transaction.
 
@@ -68,13 +69,11 @@ def sync(path: str | None, item_checks: str | None) -> None:
     try:
         report = services.sync(_root(path), item_checks=_item_checks(item_checks))
     except services.ContentInvalid as error:
-        db.session.rollback()
         for problem in error.problems:
             click.echo(str(problem), err=True)
         errors = sum(1 for problem in error.problems if not problem.warning)
         click.echo(f"{errors} problem(s) found; nothing was loaded.", err=True)
         raise SystemExit(1) from None
-    db.session.commit()
     for warning in report.warnings:
         click.echo(str(warning), err=True)
     if not report.changed:

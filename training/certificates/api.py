@@ -23,7 +23,7 @@ from training.certificates import (
     status_list,
 )
 from training.errors import NotFound
-from training.extensions import db, limiter
+from training.extensions import limiter
 from training.i18n import current_language
 from training.ministries import services as ministries
 from training.schemas import envelope
@@ -120,7 +120,6 @@ class Revocation(MethodView):
         """Revoke a certificate of your ministry, with an internal reason and a public
         category (``other`` when omitted)."""
         certificate = lifecycle.revoke(authz.actor(), code, data["reason"], data.get("category"))
-        db.session.commit()
         return presenters.summary(certificate, current_language(), internal=True)
 
 
@@ -137,7 +136,6 @@ class Reissue(MethodView):
         certificate = lifecycle.reissue(
             authz.actor(), code, holder_name=data.get("holder_name"), reason=data.get("reason")
         )
-        db.session.commit()
         return presenters.summary(certificate, current_language(), internal=True)
 
 
@@ -151,7 +149,6 @@ class Approval(MethodView):
         """Approve a pending certificate: it is numbered, signed and issued (never your
         own: 403)."""
         certificate = lifecycle.approve(authz.actor(), code)
-        db.session.commit()
         return presenters.summary(certificate, current_language(), internal=True)
 
 
@@ -205,5 +202,4 @@ class CohortIssue(MethodView):
     def post(self, cohort_id: str) -> dict[str, Any]:
         """Issue the certificates of every member of the cohort who completed its program."""
         issued = issuing.issue_for_cohort(authz.actor(), cohort_id)
-        db.session.commit()
         return {"issued": issued}

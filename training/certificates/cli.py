@@ -5,8 +5,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from training.certificates import issuing, keys
 from training.cli_support import domain_errors_exit
-from training.extensions import db
 from training.ministries import services as ministries
+from training.unit_of_work import transactional
 
 certificates_cli = AppGroup("certificates", help="Issue certificates in bulk.")
 
@@ -15,12 +15,12 @@ certificates_cli = AppGroup("certificates", help="Issue certificates in bulk.")
 @click.argument("code")
 @with_appcontext
 @domain_errors_exit
+@transactional
 def keygen(code: str) -> None:
     """Create a new Ed25519 signing key for ministry CODE. The previous key is retired
     but kept and published, so certificates signed with it still verify."""
     ministry = ministries.get_ministry(code)
     key = keys.generate(ministry)
-    db.session.commit()
     click.echo(f"{ministry.code}: new signing key {key.kid}")
 
 
@@ -28,12 +28,12 @@ def keygen(code: str) -> None:
 @click.option("--ministry", "ministry_code", required=True, help="ISO code, e.g. GT.")
 @click.option("--cohort", "cohort_id", default=None, help="Only the members of this cohort.")
 @domain_errors_exit
+@transactional
 def issue(ministry_code: str, cohort_id: str | None) -> None:
     """Issue (or approve) the certificate of every learner of the ministry (or of one
     cohort) who completed the program and has none yet. Idempotent."""
     ministry = ministries.get_ministry(ministry_code)
     completed, issued = issuing.issue_for_ministry(ministry, cohort_id)
-    db.session.commit()
     click.echo(
         f"{ministry.code}: {completed} completed the program; {issued} certificates issued now."
     )

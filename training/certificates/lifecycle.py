@@ -16,15 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, after_this_request, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from training import authz
 from training.accounts.models import User
 from training.audit import services as audit
-from training.audit.models import AuditEvent
 from training.certificates import issuing, lookup
 from training.certificates.models import (
     PENDING,
@@ -65,40 +63,18 @@ def _claim(certificate: Certificate, old: str, **values: Any) -> bool:
 
 def _refuse_own(user: User, certificate: Certificate, action: str) -> None:
     """Nobody acts on their own certificate: audit the attempt so that it outlives the
-    refusal (the request's transaction is otherwise rolled back), then refuse."""
+    refusal (the request's transaction is rolled back), then refuse."""
     if certificate.user_id != user.id:
         return
-    details = {"action": action, "serial": certificate.serial}
-    if has_request_context():
-        # Committed once the 403 is ready: the check comes before this service writes
-        # anything, so the audit record is all that the commit adds of its own.
-        audit.record(
-            "certificate.self_action_refused",
-            actor=user,
-            target=certificate,
-            ministry_id=certificate.ministry_id,
-            details=details,
-        )
-        after_this_request(_commit_refusal)
-    else:
-        with db.engine.begin() as connection:
-            connection.execute(
-                insert(AuditEvent).values(
-                    occurred_at=utcnow(),
-                    action="certificate.self_action_refused",
-                    actor_id=user.id,
-                    target_type="Certificate",
-                    target_id=str(certificate.id),
-                    ministry_id=certificate.ministry_id,
-                    details=details,
-                )
-            )
+    audit.record_surviving(
+        "certificate.self_action_refused",
+        actor=user,
+        target_type="Certificate",
+        target_id=certificate.id,
+        ministry_id=certificate.ministry_id,
+        details={"action": action, "serial": certificate.serial},
+    )
     raise Forbidden(_("Nadie puede aprobar ni volver a emitir su propio certificado."))
-
-
-def _commit_refusal(response: Response) -> Response:
-    db.session.commit()
-    return response
 
 
 def approve(actor: Any, code_or_id: Any) -> Certificate:

@@ -18,11 +18,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from training import authz
+from training import authz, unit_of_work
 from training.certificates import issuing, lifecycle, lookup, pdf, presenters, signing
 from training.certificates.api import verification_limit
 from training.errors import DomainError, NotFound, error_response
-from training.extensions import db, limiter
+from training.extensions import limiter
 from training.i18n import current_language
 
 blueprint = Blueprint("certificates", __name__)
@@ -140,11 +140,10 @@ def act(code: str, action: str) -> ResponseReturnValue:
             raise NotFound()
     except DomainError as error:
         if error.status in (404, 403):
-            raise  # a refusal's audit record is kept (see lifecycle); the rest rolls back
-        db.session.rollback()
+            raise  # an error page; a refusal's audit record is kept (see lifecycle)
+        unit_of_work.discard()
         flash(error.message, "error")
         return redirect(url_for("certificates.list_certificates"))
-    db.session.commit()
     flash(message, "info")
     return redirect(url_for("certificates.list_certificates"))
 
@@ -200,14 +199,13 @@ def settings() -> ResponseReturnValue:
                 )
                 message = _("Configuración guardada.")
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             flash(error.message, "error")
             return render_template(
                 "certificates/settings.html",
                 ministry=user.ministry,
                 errors=error.details.get("fields", {}),
             ), 422
-        db.session.commit()
         flash(message, "info")
         return redirect(url_for("certificates.settings"))
     return render_template("certificates/settings.html", ministry=user.ministry, errors={})
@@ -217,6 +215,5 @@ def settings() -> ResponseReturnValue:
 @authz.permission_required(authz.Permission.issue_certificates)
 def issue_cohort(cohort_id: str) -> ResponseReturnValue:
     issued = issuing.issue_for_cohort(authz.actor(), cohort_id)
-    db.session.commit()
     flash(_("%(n)d certificados emitidos.", n=issued), "info")
     return redirect(url_for("certificates.list_certificates", cohort=cohort_id))

@@ -9,7 +9,6 @@ from flask_smorest import Blueprint
 
 from training import authz
 from training.cohorts import schemas, services
-from training.extensions import db
 from training.schemas import envelope
 
 blp = Blueprint(
@@ -54,7 +53,6 @@ class Cohorts(MethodView):
             starts_on=data["starts_on"],
             deadline=data["deadline"],
         )
-        db.session.commit()
         return _summary(services.CohortSummary.of(cohort, 0, 0))
 
 
@@ -106,5 +104,4 @@ class CohortMembers(MethodView):
                 post_id=data.get("post"),
                 all_learners=data.get("all_learners", False),
             )
-        db.session.commit()
         return {"added": added, "not_found": not_found}

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from training import authz, csvfiles
+from training import authz, csvfiles, unit_of_work
 from training.catalog.models import current_programs
 from training.cohorts import services
 from training.errors import DomainError, ValidationFailed
@@ -35,10 +35,9 @@ def list_cohorts() -> ResponseReturnValue:
                 deadline=request.form.get("deadline", ""),
             )
         except DomainError as error:
-            db.session.rollback()
+            unit_of_work.discard()
             errors = error.details.get("fields", {}) or {"name": [error.message]}
         else:
-            db.session.commit()
             flash(_("Grupo creado."), "info")
             return redirect(url_for("cohorts.show_cohort", cohort_id=cohort.id))
     programs = db.session.scalars(current_programs()).all()
@@ -97,10 +96,9 @@ def add_members(cohort_id: str) -> ResponseReturnValue:
                     "error",
                 )
     except (ValidationFailed, csvfiles.CsvProblem) as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
         return redirect(url_for("cohorts.show_cohort", cohort_id=cohort.id))
-    db.session.commit()
     flash(_("%(n)d personas añadidas al grupo.", n=added), "info")
     return redirect(url_for("cohorts.show_cohort", cohort_id=cohort.id))
 
@@ -111,7 +109,6 @@ def remove_member(cohort_id: str, user_id: str) -> ResponseReturnValue:
     user = authz.actor()
     cohort = services.get(user, cohort_id)
     services.remove_member(user, cohort, user_id)
-    db.session.commit()
     flash(_("Persona retirada del grupo."), "info")
     return redirect(url_for("cohorts.show_cohort", cohort_id=cohort.id))
 
@@ -128,9 +125,8 @@ def grant_attempt(cohort_id: str, user_id: str) -> ResponseReturnValue:
             user, user_id, request.form.get("module", ""), request.form.get("reason", "")
         )
     except ValidationFailed as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
     else:
-        db.session.commit()
         flash(_("Intento adicional concedido."), "info")
     return redirect(url_for("cohorts.show_cohort", cohort_id=cohort.id))

@@ -15,7 +15,6 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from training import authz
 from training.errors import ValidationFailed
-from training.extensions import db
 from training.i18n import current_language
 from training.links import completion_import, completions, courses, schemas
 from training.links.models import ExternalCompletion, ExternalLinkCheck
@@ -176,7 +175,6 @@ class ExternalCourses(MethodView):
         their own ministry)."""
         user = authz.actor()
         course = courses.register(user, data)
-        db.session.commit()
         return managed_course_data(
             courses.CourseView(course, bool(data.get("counts_toward_program")), editable=True)
         )
@@ -200,7 +198,6 @@ class ExternalCourseDetail(MethodView):
         """Change a course of your ministry; ``active: false`` withdraws it."""
         user = authz.actor()
         course = courses.update(user, course_id, data)
-        db.session.commit()
         view = next(v for v in courses.managed_courses(user) if v.id == course.id)
         return managed_course_data(view)
 
@@ -214,7 +211,6 @@ class Launches(MethodView):
         """Record a launch and return the registered URL to open (the JSON twin of
         ``GET /go/{id}``)."""
         launch, target = courses.launch(authz.actor(), course_id)
-        db.session.commit()
         return {
             "id": launch.id,
             "course_id": launch.course_id,
@@ -232,7 +228,6 @@ class ProgramCredit(MethodView):
     def put(self, data: dict[str, Any], course_id: str) -> dict[str, Any]:
         """Whether your ministry counts the course toward the program."""
         view = courses.set_credit(authz.actor(), course_id, data["counts_toward_program"])
-        db.session.commit()
         return managed_course_data(view)
 
 
@@ -285,7 +280,6 @@ class CompletionReport(MethodView):
             filename=evidence.filename if evidence is not None else None,
             stream=evidence.stream if evidence is not None else None,
         )
-        db.session.commit()
         return completion_data(completion, current_language()), 201 if created else 200
 
 
@@ -335,7 +329,6 @@ class Review(MethodView):
         completion = completions.review(
             authz.actor(), completion_id, data["decision"], data.get("note")
         )
-        db.session.commit()
         return completion_data(completion, current_language())
 
 
@@ -351,7 +344,6 @@ class CompletionEvidence(MethodView):
     def get(self, completion_id: str) -> Response:
         """The evidence of a completion: for its learner and their coordinators."""
         found = completions.evidence_file(authz.actor(), completion_id)
-        db.session.commit()  # the audit record of a coordinator's reading
         return evidence_response(found)
 
 
@@ -382,7 +374,6 @@ class CompletionImport(MethodView):
         """Import the provider's completion list (CSV): rows whose e-mail belongs to a
         learner of your ministry become verified completions; every row is reported."""
         report = completion_import.import_completions(authz.actor(), course_id, data["file"].stream)
-        db.session.commit()
         return import_data(report)
 
 

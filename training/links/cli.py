@@ -5,8 +5,8 @@ from flask.cli import AppGroup
 
 from training.catalog.models import in_language
 from training.cli_support import domain_errors_exit
-from training.extensions import db
 from training.links import checker
+from training.unit_of_work import transactional
 
 links_cli = AppGroup("links", help="The external course registry.")
 
@@ -19,12 +19,12 @@ links_cli = AppGroup("links", help="The external course registry.")
     help="Seconds to wait for each site (default: LINK_CHECK_TIMEOUT, 10).",
 )
 @domain_errors_exit
+@transactional
 def check(timeout: float | None) -> None:
     """Fetch the URL of every active external course (HEAD, then GET when HEAD is
     refused) and record the result in its check history; coordinators' pages flag the
     broken ones. Exits 0 even when links are broken: the history is the report."""
     results = checker.check_links(timeout=timeout)
-    db.session.commit()
     broken = 0
     for course, result in results:
         if result.ok:

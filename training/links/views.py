@@ -9,9 +9,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from training import authz
+from training import authz, unit_of_work
 from training.errors import DomainError, ValidationFailed
-from training.extensions import db
 from training.links import completion_import, completions, courses
 from training.links.api import evidence_response
 from training.links.models import REJECTED, REPORTED, VERIFIED
@@ -68,7 +67,7 @@ def report_completion(course_id: str) -> ResponseReturnValue:
             stream=upload.stream if upload is not None else None,
         )
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         if error.status in (401, 403, 404):
             raise
         view = courses.course_for(user, course_id)
@@ -80,7 +79,6 @@ def report_completion(course_id: str) -> ResponseReturnValue:
             form=request.form,
         )
         return _private(Response(page, status=error.status))
-    db.session.commit()
     flash(_("Gracias. Su coordinación revisará la finalización."), "info")
     return redirect(url_for("links.show_course", course_id=course_id))
 
@@ -92,7 +90,6 @@ def launch(course_id: str) -> ResponseReturnValue:
     """Record the launch and send the learner to the registered URL, and only there:
     nothing in the request (query, path, headers) takes part in the target."""
     _launch, target = courses.launch(authz.actor(), course_id)
-    db.session.commit()
     response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -103,7 +100,6 @@ def launch(course_id: str) -> ResponseReturnValue:
 @authz.login_required
 def download_evidence(completion_id: str) -> Response:
     found = completions.evidence_file(authz.actor(), completion_id)
-    db.session.commit()  # the audit record of a coordinator's reading
     return evidence_response(found)
 
 
@@ -163,9 +159,8 @@ def new_course() -> ResponseReturnValue:
     try:
         course = courses.register(authz.actor(), _course_form_data(editing=False))
     except ValidationFailed as error:
-        db.session.rollback()
+        unit_of_work.discard()
         return _course_form(errors=_field_errors(error), form=request.form, status=422)
-    db.session.commit()
     flash(_("Curso registrado."), "info")
     return redirect(url_for("links.manage_courses", _anchor=f"course-{course.id}"))
 
@@ -181,12 +176,10 @@ def edit_course(course_id: str) -> ResponseReturnValue:
     try:
         courses.update(user, course_id, _course_form_data(editing=True))
     except ValidationFailed as error:
-        db.session.rollback()
         course = courses.editable_course(user, course_id)
         return _course_form(
             course=course, counts=counts, errors=_field_errors(error), form=request.form, status=422
         )
-    db.session.commit()
     flash(_("Cambios guardados."), "info")
     return redirect(url_for("links.manage_courses", _anchor=f"course-{course.id}"))
 
@@ -196,7 +189,6 @@ def edit_course(course_id: str) -> ResponseReturnValue:
 def set_credit(course_id: str) -> ResponseReturnValue:
     counts = request.form.get("counts_toward_program") == "1"
     courses.set_credit(authz.actor(), course_id, counts)
-    db.session.commit()
     if counts:
         flash(_("Su ministerio cuenta ahora este curso para el programa."), "info")
     else:
@@ -224,7 +216,7 @@ def import_completions(course_id: str) -> ResponseReturnValue:
             user, course_id, upload.stream if upload is not None and upload.filename else None
         )
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         if error.status in (401, 403, 404):
             raise
         view, _checks = courses.check_history(user, course_id)
@@ -232,7 +224,6 @@ def import_completions(course_id: str) -> ResponseReturnValue:
             "links/import.html", view=view, report=None, error_message=error.message
         )
         return _private(Response(page, status=error.status))
-    db.session.commit()
     return _private(Response(render_template("links/import.html", view=view, report=report)))
 
 
@@ -277,12 +268,11 @@ def review_completion(completion_id: str) -> ResponseReturnValue:
             authz.actor(), completion_id, decision, request.form.get("note")
         )
     except DomainError as error:
-        db.session.rollback()
+        unit_of_work.discard()
         if error.status in (401, 404):
             raise
         flash(error.message, "error")
         return redirect(url_for("links.review_queue"))
-    db.session.commit()
     if completion.status == VERIFIED:
         flash(_("Finalización verificada."), "info")
     else:

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from training.extensions import db
 from training.mail import services
 from training.mail.models import OutboxMessage
+from training.unit_of_work import transactional
 
 mail_cli = AppGroup("mail", help="Read the outbox and send pending mail.")
 
@@ -26,11 +27,11 @@ def outbox(limit: int) -> None:
 
 
 @mail_cli.command("retry")
+@transactional
 def retry() -> None:
     """Send through SMTP every failed message, and every one queued for over ten
     minutes (needs MAIL_SERVER). Run it from cron; not two at once."""
     sent, failing = services.retry_failed()
-    db.session.commit()
     click.echo(f"{sent} sent, {failing} still failing.")
     if failing:
         raise SystemExit(1)

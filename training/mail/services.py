@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, event, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
+from training import unit_of_work
 from training.database import utcnow
 from training.extensions import db
 from training.mail.models import OutboxMessage
@@ -81,26 +82,26 @@ def _smtp(recipient: str, subject: str, body: str) -> str | None:
 def deliver(message_id: int) -> bool | None:
     """Send one outbox message over SMTP and commit the outcome: True sent, False
     failed (with the reason), None when there was nothing to send. No transaction (nor
-    database connection) is held while the mail server talks."""
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.status == "sent":
-        db.session.rollback()
-        return None
-    recipient, subject, body = message.recipient, message.subject, message.body
-    db.session.rollback()
+    database connection) is held while the mail server talks: the message is read in a
+    unit of work of its own, and its outcome is written in another."""
+    with unit_of_work.transaction():
+        message = db.session.get(OutboxMessage, message_id)
+        if message is None or message.status == "sent":
+            return None
+        recipient, subject, body = message.recipient, message.subject, message.body
     error = _smtp(recipient, subject, body)
     if error is not None:
         current_app.logger.warning("Mail #%s to %s failed: %s", message_id, recipient, error)
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status != "sent")
-        .values(
-            status="failed" if error else "sent",
-            error=error,
-            sent_at=None if error else utcnow(),
+    with unit_of_work.transaction():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status != "sent")
+            .values(
+                status="failed" if error else "sent",
+                error=error,
+                sent_at=None if error else utcnow(),
+            )
         )
-    )
-    db.session.commit()
     return error is None
 
 
@@ -156,9 +157,8 @@ def _deliver_all(app: Flask, ids: list[int]) -> None:
     with app.app_context():
         for message_id in ids:
             try:
-                deliver(message_id)
+                deliver(message_id)  # rolled back if it raises
             except Exception:  # the database went away: the message stays for mail retry
-                db.session.rollback()
                 app.logger.exception("Mail #%s not delivered; mail retry sends it", message_id)
 
 

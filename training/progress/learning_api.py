@@ -10,7 +10,6 @@ from flask_smorest import Blueprint
 from training import authz
 from training.catalog import schemas
 from training.catalog.models import Lesson, in_language
-from training.extensions import db
 from training.i18n import current_language
 from training.progress import attempts, modules, records, remediation
 from training.quizzes import presenters as quiz_presenters
@@ -101,7 +100,6 @@ class LessonDetail(MethodView):
         lesson = modules.lesson(view, number)
         read = lesson.number in modules.read_lesson_numbers(user, view.version)
         remediation.note_opened(user, lesson)
-        db.session.commit()
         return {**lesson_data(lesson, language, read), "html": in_language(lesson.html, language)}
 
 
@@ -113,7 +111,6 @@ class LessonRead(MethodView):
     def post(self, slug: str, number: str) -> dict[str, Any]:
         """Mark the lesson read. Idempotent."""
         _view, lesson, _new = records.mark_lesson_read(authz.actor(), slug, number)
-        db.session.commit()
         return lesson_data(lesson, current_language(), True)
 
 
@@ -135,5 +132,4 @@ class Attempts(MethodView):
     def post(self, slug: str) -> tuple[dict[str, Any], int]:
         """Start an attempt, or get the one in progress. Never includes correctness."""
         attempt, created = attempts.start(authz.actor(), slug)
-        db.session.commit()
         return quiz_presenters.attempt(attempt, current_language()), 201 if created else 200

@@ -6,7 +6,6 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from training import authz
-from training.extensions import db
 from training.progress import attempts, modules, records, remediation
 from training.quizzes import services as quizzes
 
@@ -42,7 +41,6 @@ def show_lesson(slug: str, number: str) -> str:
     view = modules.module_view(user, slug)
     lesson = modules.lesson(view, number)
     remediation.note_opened(user, lesson)
-    db.session.commit()
     lessons = view.version.lessons
     index = lessons.index(lesson)
     return render_template(
@@ -59,7 +57,6 @@ def show_lesson(slug: str, number: str) -> str:
 @authz.permission_required(authz.Permission.learn)
 def read_lesson(slug: str, number: str) -> ResponseReturnValue:
     view, lesson, _new = records.mark_lesson_read(authz.actor(), slug, number)
-    db.session.commit()
     lessons = view.version.lessons
     index = lessons.index(lesson)
     if request.form.get("next") == "1" and index + 1 < len(lessons):
@@ -80,5 +77,4 @@ def show_job_aid(slug: str) -> str:
 @authz.permission_required(authz.Permission.learn)
 def start_attempt(slug: str) -> ResponseReturnValue:
     attempt, _created = attempts.start(authz.actor(), slug)
-    db.session.commit()
     return redirect(url_for("quizzes.show_attempt", attempt_id=attempt.id))

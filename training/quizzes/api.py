@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from training import authz
-from training.extensions import db
 from training.i18n import current_language
 from training.quizzes import decisions, presenters, schemas, services
 
@@ -28,7 +27,6 @@ class AttemptDetail(MethodView):
     def get(self, attempt_id: str) -> dict[str, Any]:
         """The attempt; once graded, with the result of every question."""
         attempt = services.get(authz.actor(), attempt_id)
-        db.session.commit()  # an attempt whose time ran out has just been closed
         return presenters.attempt(attempt, current_language())
 
 
@@ -42,7 +40,6 @@ class AttemptAnswers(MethodView):
     def put(self, data: dict[str, Any], attempt_id: str) -> dict[str, Any]:
         """Save answers without submitting (the attempt stays in progress)."""
         attempt = services.save_answers(authz.actor(), attempt_id, schemas.load_answers(data))
-        db.session.commit()
         return presenters.attempt(attempt, current_language())
 
 
@@ -55,12 +52,7 @@ class Submission(MethodView):
     @authz.permission_required(authz.Permission.learn)
     def post(self, data: dict[str, Any], attempt_id: str) -> dict[str, Any]:
         """Submit and grade. Submitting again returns the same result."""
-        try:
-            attempt = services.submit(authz.actor(), attempt_id, schemas.load_answers(data))
-        except services.AttemptExpired:
-            db.session.commit()  # keep the closing and grading of the expired attempt
-            raise
-        db.session.commit()
+        attempt = services.submit(authz.actor(), attempt_id, schemas.load_answers(data))
         return presenters.attempt(attempt, current_language())
 
 
@@ -82,14 +74,9 @@ class ScenarioDecision(MethodView):
         has ended. A decision cannot be changed, and nothing says how good it was until
         the attempt is graded.
         """
-        try:
-            attempt = decisions.decide(
-                authz.actor(), attempt_id, question_id, data["choice"], data.get("step")
-            )
-        except services.AttemptExpired:
-            db.session.commit()  # keep the closing and grading of the expired attempt
-            raise
-        db.session.commit()
+        attempt = decisions.decide(
+            authz.actor(), attempt_id, question_id, data["choice"], data.get("step")
+        )
         result = presenters.attempt(attempt, current_language())
         return next(q for q in result["questions"] if q["id"] == question_id)
 
@@ -105,7 +92,6 @@ class AttemptGrants(MethodView):
         grant = services.grant_attempt(
             authz.actor(), user_id, data["module"], data["reason"], data["extra"]
         )
-        db.session.commit()
         return {
             "id": grant.id,
             "user_id": grant.user_id,

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from training import authz, signals
+from training import authz, signals, unit_of_work
 from training.accounts.models import User
 from training.catalog.models import ModuleVersion, Question
 from training.database import parse_id, utcnow
@@ -144,7 +145,19 @@ def close_if_expired(attempt: Attempt) -> bool:
     if not _deadline_passed(attempt):
         return False
     _grade_and_close(attempt, {}, EXPIRED)
+    if unit_of_work.active():
+        # The closing is kept even when the request answers the refusal that follows
+        # (AttemptExpired, 409) and its transaction is rolled back.
+        unit_of_work.surviving(partial(_keep_closed, attempt.id))
     return attempt.status != IN_PROGRESS
+
+
+def _keep_closed(attempt_id: int, session: Session) -> None:
+    """Close an expired attempt again after its request was rolled back (when the
+    request's commit kept the closing, the attempt is already closed: nothing to do)."""
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is not None and attempt.status == IN_PROGRESS and _deadline_passed(attempt):
+        _grade_and_close(attempt, {}, EXPIRED)
 
 
 def _selected_ids(attempt: Attempt, answers: list[Answer]) -> dict[int, list[int]]:
@@ -232,8 +245,8 @@ def save_answers(actor: Any, attempt_id: Any, answers: list[Answer]) -> Attempt:
 def submit(actor: Any, attempt_id: Any, answers: list[Answer]) -> Attempt:
     """Grade the attempt once. A second submission returns the stored result.
 
-    Raises AttemptExpired (409) after the deadline, having closed the attempt: the
-    caller commits before answering, so that the closing is kept.
+    Raises AttemptExpired (409) after the deadline, having closed the attempt (the
+    closing is kept although the request fails: see :func:`close_if_expired`).
     """
     attempt = get(actor, attempt_id)
     if attempt.status == SUBMITTED:

@@ -7,9 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from training import authz
-from training.errors import Conflict, DomainError, ValidationFailed
-from training.extensions import db
+from training import authz, unit_of_work
+from training.errors import Conflict, ValidationFailed
 from training.i18n import current_language
 from training.quizzes import decisions, presenters, services
 from training.quizzes.models import Answer
@@ -21,7 +20,6 @@ blueprint = Blueprint("quizzes", __name__)
 @authz.permission_required(authz.Permission.learn)
 def show_attempt(attempt_id: str) -> str:
     attempt = services.get(authz.actor(), attempt_id)
-    db.session.commit()  # an attempt whose time ran out has just been closed
     data = presenters.attempt(attempt, current_language())
     return render_template("quizzes/attempt.html", attempt=attempt, data=data)
 
@@ -50,17 +48,11 @@ def answer_attempt(attempt_id: str) -> ResponseReturnValue:
         else:
             services.submit(user, attempt.id, answers)
     except services.AttemptExpired as error:
-        db.session.commit()
-        flash(error.message, "error")
+        flash(error.message, "error")  # the closing is kept: the redirect commits it
     except ValidationFailed as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
         return render_template("quizzes/attempt.html", attempt=attempt, data=data), 422
-    except DomainError:
-        db.session.rollback()
-        raise
-    else:
-        db.session.commit()
     return redirect(url_for("quizzes.show_attempt", attempt_id=attempt.id))
 
 
@@ -84,20 +76,14 @@ def decide_scenario(attempt_id: str, question_id: str) -> ResponseReturnValue:
             user, attempt.id, question_id, choice, request.form.get(f"step-{question_id}")
         )
     except services.AttemptExpired as error:
-        db.session.commit()
-        flash(error.message, "error")
+        flash(error.message, "error")  # the closing is kept: the redirect commits it
     except ValidationFailed as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
         return render_template("quizzes/attempt.html", attempt=attempt, data=data), 422
     except Conflict as error:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(error.message, "error")
-    except DomainError:
-        db.session.rollback()
-        raise
-    else:
-        db.session.commit()
     return redirect(
         url_for("quizzes.show_attempt", attempt_id=attempt.id, _anchor=f"q-{question_id[:40]}")
     )

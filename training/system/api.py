@@ -25,6 +25,5 @@ class Health(MethodView):
         try:
             db.session.execute(text("SELECT 1"))
         except SQLAlchemyError:
-            db.session.rollback()
             return {"status": "unavailable", "database": "unreachable"}, 503
         return {"status": "ok", "database": "ok"}, 200

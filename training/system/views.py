@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from training import authz
 from training.accounts.labels import ROLE_LABELS
 from training.cohorts import services as cohorts
-from training.extensions import api, db
+from training.extensions import api
 from training.links import courses
 from training.net import safe_next
 from training.progress import services as progress
@@ -42,7 +42,6 @@ def set_language() -> Response:
         session["language"] = language
         if current_user.is_authenticated:
             current_user.language = language
-            db.session.commit()
     return redirect(safe_next(request.form.get("next"), url_for("system.dashboard")))
 
 
