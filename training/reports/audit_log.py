@@ -21,7 +21,7 @@ an export reads its rows in chunks of :data:`CHUNK_ROWS`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ from training.errors import NotFound, ValidationFailed
 from training.extensions import db
 from training.ministries.models import Ministry
 from training.reports.presenters import Column, Table
+from training.reports.scope import QueryFilters
 
 if TYPE_CHECKING:
     # A SELECT of any columns.
@@ -51,7 +52,7 @@ SECRET_WORDS = ("password", "secret", "token", "private")
 
 
 @dataclass(frozen=True)
-class AuditFilters:
+class AuditFilters(QueryFilters):
     """What the reader asked for, as loaded by the query schema."""
 
     ministry: str | None = None
@@ -61,18 +62,6 @@ class AuditFilters:
     target_id: str | None = None
     date_from: date | None = None
     date_to: date | None = None
-
-    @classmethod
-    def from_query(cls, query: Mapping[str, Any]) -> AuditFilters:
-        return cls(
-            ministry=query.get("ministry"),
-            action=query.get("action"),
-            actor=query.get("actor"),
-            target_type=query.get("target_type"),
-            target_id=query.get("target_id"),
-            date_from=query.get("date_from"),
-            date_to=query.get("date_to"),
-        )
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ the statuses a module can have."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
@@ -40,8 +40,18 @@ STATUSES = (NOT_STARTED, IN_PROGRESS_STATUS, COMPLETED)
 # --- Filters and scope ------------------------------------------------------------------
 
 
+class QueryFilters:
+    """Filters read from a report's loaded query (see :mod:`training.reports.schemas`):
+    a dataclass whose fields are named like the query's."""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, Any]) -> Self:
+        values = {field.name: query.get(field.name) for field in fields(cls)}  # type: ignore[arg-type]
+        return cls(**values)
+
+
 @dataclass(frozen=True)
-class Filters:
+class Filters(QueryFilters):
     """What the coordinator asked for. Ids are kept as given: :func:`scope` checks them."""
 
     cohort: Any = None
@@ -50,18 +60,6 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None
     module: str | None = None
-
-    @classmethod
-    def from_query(cls, query: Mapping[str, Any]) -> Filters:
-        """The filters of a report's loaded query (see :mod:`training.reports.schemas`)."""
-        return cls(
-            cohort=query.get("cohort"),
-            post=query.get("post"),
-            status=query.get("status"),
-            date_from=query.get("date_from"),
-            date_to=query.get("date_to"),
-            module=query.get("module"),
-        )
 
     def check(self) -> None:
         problems: dict[str, list[str]] = {}
