@@ -4,17 +4,22 @@ Services raise subclasses of :class:`DomainError`. ``register_error_handlers`` m
 and every HTTP error Werkzeug, flask-smorest or Flask-Limiter raises, to the JSON
 envelope of API.md (``{"code", "message", "details"}``) under ``/api/`` and to an error
 page elsewhere. Unexpected exceptions are logged with their traceback and answered with a
-500 that reveals nothing.
+500 that reveals nothing. A database that is down or drops the connection is not a bug:
+it is answered 503 with ``Retry-After`` and logged as one warning line.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+
+from training.extensions import db, login_manager
 
 
 class DomainError(Exception):
@@ -163,20 +168,89 @@ def handle_csrf_error(error: CSRFError) -> Response:
 
 
 def handle_unexpected(error: Exception) -> Response:
-    from flask import current_app
-
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     return error_response(500)
 
 
+# Seconds a client is asked to wait when the database is unavailable: about what the
+# pool needs to reconnect after PostgreSQL restarts (connect_timeout is 5 s).
+DATABASE_RETRY_AFTER = 5
+DATABASE_UNAVAILABLE_MESSAGE = _l(
+    "El servicio no puede consultar la base de datos en este momento. "
+    "Vuelva a intentarlo en unos segundos."
+)
+# SQLite's primary result codes for a file that cannot be used right now: BUSY, LOCKED,
+# IOERR, FULL, CANTOPEN. Its other OperationalErrors (``no such table``, syntax errors)
+# are bugs, like PostgreSQL's ProgrammingError.
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 10, 13, 14})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database is down or lost the connection (as opposed to
+    a bug or a constraint the request broke)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    sqlite_code = getattr(error.orig, "sqlite_errorcode", None)
+    if sqlite_code is None:
+        # psycopg: connection refused or lost, AdminShutdown, too many connections,
+        # statement cancelled: every one of them passes.
+        return True
+    return sqlite_code & 0xFF in _SQLITE_UNAVAILABLE
+
+
+def handle_database_error(error: DBAPIError) -> Response:
+    if not database_unavailable(error):
+        return handle_unexpected(error)
+    with suppress(SQLAlchemyError):  # the connection is gone; the pool discards it
+        db.session.rollback()
+    # The page and the language are chosen for an anonymous visitor: loading the signed-in
+    # user would ask the database again. Flask-Login has no public call that does this
+    # without signing the user out (which would end their session).
+    login_manager._update_request_context_with_user()
+    reason = str(error.orig or error).strip().splitlines()
+    current_app.logger.warning(
+        "Database unavailable on %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(error.orig or error).__name__,
+        reason[0] if reason else "",
+    )
+    g.database_unavailable = True
+    return error_response(
+        503,
+        str(DATABASE_UNAVAILABLE_MESSAGE),
+        code="database_unavailable",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+    )
+
+
+def _keep_database_retry_after(response: Response) -> Response:
+    # Flask-Limiter's headers raise Retry-After to the end of the route's rate-limit
+    # window (15 minutes for sign-in): wrong advice while the database restarts.
+    if g.get("database_unavailable"):
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    # ``after_request`` functions run last-registered first: at the front of the list,
+    # this one runs after every extension's.
+    functions = app.after_request_funcs.setdefault(None, [])
+    if _keep_database_retry_after not in functions:
+        functions.insert(0, _keep_database_retry_after)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
 
 
 __all__ = [
+    "DATABASE_RETRY_AFTER",
     "Conflict",
     "DomainError",
     "Forbidden",

@@ -32,10 +32,11 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 from werkzeug.wrappers import Response
 
-from training.errors import error_response
+from training.errors import database_unavailable, error_response, handle_database_error
 from training.extensions import db
 
 P = ParamSpec("P")
@@ -118,10 +119,14 @@ def _finish_request(response: Response) -> Response:
     if response.status_code < 400:
         try:
             _commit()
-        except Exception:
+        except Exception as error:
             _rollback()
-            current_app.logger.exception("Commit failed on %s %s", request.method, request.path)
-            response = error_response(500)
+            if isinstance(error, DBAPIError) and database_unavailable(error):
+                # The database went away at the commit: 503 and Retry-After, as anywhere.
+                response = handle_database_error(error)
+            else:
+                current_app.logger.exception("Commit failed on %s %s", request.method, request.path)
+                response = error_response(500)
     else:
         _rollback()
     _write_surviving()

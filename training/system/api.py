@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from training.errors import DATABASE_RETRY_AFTER
 from training.extensions import db
 
 blp = Blueprint("system_api", __name__, description="Service health.")
@@ -20,10 +21,11 @@ class HealthSchema(Schema):
 class Health(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="The database is unreachable.")
-    def get(self) -> tuple[dict[str, str], int]:
+    def get(self) -> tuple[dict[str, str], int] | tuple[dict[str, str], int, dict[str, str]]:
         """Liveness and database reachability, for load balancers and monitoring."""
         try:
             db.session.execute(text("SELECT 1"))
         except SQLAlchemyError:
-            return {"status": "unavailable", "database": "unreachable"}, 503
+            retry = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+            return {"status": "unavailable", "database": "unreachable"}, 503, retry
         return {"status": "ok", "database": "ok"}, 200
