@@ -24,8 +24,8 @@ from sqlalchemy import Select, Text, cast, func, or_, select
 from training.catalog.models import Choice, Module, ModuleVersion, Question, in_language
 from training.errors import NotFound
 from training.extensions import db
-from training.quizzes.models import IN_PROGRESS, Attempt, AttemptAnswer
-from training.reports.items import upper_lower_indices
+from training.quizzes.models import Attempt, AttemptAnswer
+from training.reports.items import graded_attempts, upper_lower_indices
 
 if TYPE_CHECKING:
     Query = Select[*tuple[Any, ...]]
@@ -166,16 +166,7 @@ def item_statistics(module: str | None = None) -> list[ItemStatistics]:
 
 def _ranked_attempts(module_id: int | None) -> Any:
     """Every graded attempt with its rank within its module version and their number."""
-    graded: Query = select(
-        Attempt.id,
-        func.row_number()
-        .over(
-            partition_by=Attempt.module_version_id,
-            order_by=(Attempt.score.desc(), Attempt.id.desc()),
-        )
-        .label("rank"),
-        func.count().over(partition_by=Attempt.module_version_id).label("attempts"),
-    ).where(Attempt.status != IN_PROGRESS, Attempt.score.is_not(None))
+    graded = graded_attempts()
     if module_id is not None:
         graded = graded.where(Attempt.module_id == module_id)
     return graded.subquery("ranked")

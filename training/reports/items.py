@@ -29,6 +29,21 @@ MIN_ANSWERS = 5
 GROUP_PERCENT = 27
 
 
+def graded_attempts() -> Query:
+    """Every graded attempt with its rank by score within its module version (``rank``,
+    1 the best) and the number of graded attempts at that version (``attempts``)."""
+    return select(
+        Attempt.id,
+        func.row_number()
+        .over(
+            partition_by=Attempt.module_version_id,
+            order_by=(Attempt.score.desc(), Attempt.id.desc()),
+        )
+        .label("rank"),
+        func.count().over(partition_by=Attempt.module_version_id).label("attempts"),
+    ).where(Attempt.status != IN_PROGRESS, Attempt.score.is_not(None))
+
+
 def upper_lower_indices(ranked: Any) -> Query:
     """Per question, from the graded attempts ``ranked`` (columns ``id``, ``rank`` by score
     from the best, ``attempts`` in the group): answers and credit, and answers and credit
@@ -119,20 +134,7 @@ def item_analysis(scope: Scope) -> list[ItemStatistic]:
       to mean anything): ``None``; nor gets a discrimination when no answer of it falls
       in one of the groups.
     """
-    graded: Query = select(
-        Attempt.id,
-        func.row_number()
-        .over(
-            partition_by=Attempt.module_version_id,
-            order_by=(Attempt.score.desc(), Attempt.id.desc()),
-        )
-        .label("rank"),
-        func.count().over(partition_by=Attempt.module_version_id).label("attempts"),
-    ).where(
-        Attempt.ministry_id == scope.ministry.id,
-        Attempt.status != IN_PROGRESS,
-        Attempt.score.is_not(None),
-    )
+    graded = graded_attempts().where(Attempt.ministry_id == scope.ministry.id)
     graded = queries.narrow_people(graded, Attempt.user_id, scope)
     start, end = scope.filters.period()
     graded = graded.where(*queries.within(Attempt.submitted_at, start, end))
