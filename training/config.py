@@ -140,8 +140,8 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
     if default_language not in LANGUAGES:
         raise ConfigurationError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
 
-    # How `content validate` / `content sync` report the item-writing checks by default:
-    # "warn" for the shipped content until issue 12 rewrites its banks, then removed.
+    # How `content validate` / `content sync` report the item-writing and hours checks by
+    # default: "error"; "warn" lets a ministry load draft content while it is written.
     item_checks = environ.get("CONTENT_ITEM_CHECKS", "").strip().lower() or "error"
     if item_checks not in ("error", "warn"):
         raise ConfigurationError("CONTENT_ITEM_CHECKS must be error or warn")

@@ -37,8 +37,8 @@ IMAGE_TYPES = {
     ".webp": "image/webp",
 }
 MIN_LESSONS, MAX_LESSONS = 3, 5
-# How the item-writing checks (issue 11 item 5) are reported: "error" stops the content
-# from loading; "warn" reports them and loads (the shipped content, until issue 12);
+# How the item-writing and hours checks are reported: "error" stops the content from
+# loading; "warn" reports them and loads (a ministry's draft content);
 # "skip" leaves them out (the small engine fixture of the tests, whose three-question
 # banks are drawn whole on purpose). The command line offers error and warn.
 ITEM_CHECK_MODES = ("error", "warn", "skip")

@@ -13,8 +13,8 @@ Per module (quiz.yaml), on the choice questions, for every required language:
 Across the curriculum: no two question stems are near-duplicates (Spanish text,
 normalised by :func:`tokens`; Jaccard index of the token sets ≥ 0.8).
 
-Each finding is a located :class:`~training.catalog.reader.Problem`, an error or (for the
-shipped content until issue 12 rewrites its banks) a warning.
+Each finding is a located :class:`~training.catalog.reader.Problem`, an error or (under
+``--item-checks=warn``, for draft content) a warning.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ class Problem:
     line: int
     message: str
     # A warning is reported but does not stop the content from loading (the item-writing
-    # checks, for the shipped content, until issue 12 rewrites the banks).
+    # and hours checks under --item-checks=warn, for draft content).
     warning: bool = False
 
     def __str__(self) -> str:
