@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import after_this_request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -11,7 +12,7 @@ from training import authz
 from training.catalog import schemas
 from training.catalog.models import Lesson, in_language
 from training.i18n import current_language
-from training.progress import attempts, modules, records, remediation
+from training.progress import attempts, caching, modules, records, remediation
 from training.quizzes import presenters as quiz_presenters
 from training.quizzes import schemas as quiz_schemas
 from training.schemas import envelope
@@ -92,15 +93,28 @@ class LessonDetail(MethodView):
     @blp.response(200, schemas.LessonSchema)
     @blp.alt_response(404, description="No such module or lesson.")
     @authz.permission_required(authz.Permission.learn)
-    def get(self, slug: str, number: str) -> dict[str, Any]:
-        """A lesson's sanitised HTML, in the requested language."""
+    def get(self, slug: str, number: str) -> Any:
+        """A lesson's sanitised HTML, in the requested language. Tagged with an ``ETag``
+        (``Cache-Control: private, no-cache``): with ``If-None-Match`` naming it, the
+        answer is 304 without a body; the opening is recorded either way."""
         user = authz.actor()
         language = current_language()
         view = modules.module_view(user, slug)
-        lesson = modules.lesson(view, number)
-        read = lesson.number in modules.read_lesson_numbers(user, view.version)
-        remediation.note_opened(user, lesson)
-        return {**lesson_data(lesson, language, read), "html": in_language(lesson.html, language)}
+        state = caching.lesson_state(user, view, number)
+        remediation.note_opened(user, state.id)
+        version = view.version
+        tag = caching.etag(
+            "lesson", user.id, version.id, version.content_hash, state.number, language, state.read
+        )
+        unchanged = caching.not_modified(tag)
+        if unchanged is not None:
+            return unchanged
+        lesson = modules.lesson(view, state.number)
+        after_this_request(lambda response: caching.finish(response, tag))
+        return {
+            **lesson_data(lesson, language, state.read),
+            "html": in_language(lesson.html, language),
+        }
 
 
 @blp.route("/modules/<slug>/lessons/<number>/read")

@@ -74,12 +74,14 @@ class Hold:
         )
 
 
-def note_opened(user: User, lesson: Lesson) -> None:
-    """Record that ``user`` opened ``lesson`` now (one statement, safe under races)."""
+def note_opened(user: User, lesson: Lesson | int) -> None:
+    """Record that ``user`` opened ``lesson`` (or the lesson of that id) now (one
+    statement, safe under races)."""
+    lesson_id = lesson if isinstance(lesson, int) else lesson.id
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    statement = insert(LessonView).values(user_id=user.id, lesson_id=lesson.id, opened_at=now)
+    statement = insert(LessonView).values(user_id=user.id, lesson_id=lesson_id, opened_at=now)
     db.session.execute(
         statement.on_conflict_do_update(
             index_elements=["user_id", "lesson_id"], set_={"opened_at": now}

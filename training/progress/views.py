@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from training import authz
-from training.progress import attempts, modules, records, remediation
+from training.progress import attempts, caching, modules, records, remediation
 from training.quizzes import services as quizzes
 
 blueprint = Blueprint("progress", __name__)
@@ -36,21 +36,31 @@ def show_module(slug: str) -> str:
 
 @blueprint.route("/modules/<slug>/lessons/<number>")
 @authz.permission_required(authz.Permission.learn)
-def show_lesson(slug: str, number: str) -> str:
+def show_lesson(slug: str, number: str) -> ResponseReturnValue:
     user = authz.actor()
     view = modules.module_view(user, slug)
-    lesson = modules.lesson(view, number)
-    remediation.note_opened(user, lesson)
-    lessons = view.version.lessons
+    state = caching.lesson_state(user, view, number)
+    # Recorded for a 304 too: the learner opened the lesson, from the browser's copy.
+    remediation.note_opened(user, state.id)
+    version = view.version
+    tag = caching.page_etag(
+        user, "lesson", version.id, version.content_hash, state.number, state.read
+    )
+    unchanged = caching.not_modified(tag)
+    if unchanged is not None:
+        return unchanged
+    lesson = modules.lesson(view, state.number)
+    lessons = version.lessons
     index = lessons.index(lesson)
-    return render_template(
+    page = render_template(
         "progress/lesson.html",
         view=view,
         lesson=lesson,
-        read=lesson.number in modules.read_lesson_numbers(user, view.version),
+        read=state.read,
         previous=lessons[index - 1] if index > 0 else None,
         following=lessons[index + 1] if index + 1 < len(lessons) else None,
     )
+    return caching.finish(make_response(page), tag)
 
 
 @blueprint.route("/modules/<slug>/lessons/<number>/read", methods=["POST"])
@@ -68,9 +78,16 @@ def read_lesson(slug: str, number: str) -> ResponseReturnValue:
 
 @blueprint.route("/modules/<slug>/job-aid")
 @authz.permission_required(authz.Permission.learn)
-def show_job_aid(slug: str) -> str:
-    view = modules.module_view(authz.actor(), slug)
-    return render_template("progress/job_aid.html", view=view)
+def show_job_aid(slug: str) -> ResponseReturnValue:
+    user = authz.actor()
+    view = modules.module_view(user, slug)
+    version = view.version
+    tag = caching.page_etag(user, "job-aid", version.id, version.content_hash)
+    unchanged = caching.not_modified(tag)
+    if unchanged is not None:
+        return unchanged
+    page = render_template("progress/job_aid.html", view=view)
+    return caching.finish(make_response(page), tag)
 
 
 @blueprint.route("/modules/<slug>/attempts", methods=["POST"])
