@@ -38,12 +38,11 @@ from sqlalchemy import and_, select
 from werkzeug.wrappers import Response
 
 from training.accounts.models import User
-from training.catalog.models import Lesson
+from training.catalog.models import Lesson, ModuleVersion
 from training.errors import NotFound
 from training.extensions import db
 from training.i18n import current_language
 from training.progress.models import LessonProgress
-from training.progress.modules import ModuleView
 
 CACHE_CONTROL = "private, no-cache"
 VARY = ("Cookie", "Authorization", "Accept-Language")
@@ -112,8 +111,8 @@ class LessonState:
     read: bool
 
 
-def lesson_state(user: User, view: ModuleView, number: Any) -> LessonState:
-    """Lesson ``number`` of the learner's version and whether they read it (one query),
+def lesson_state(user: User, version: ModuleVersion, number: Any) -> LessonState:
+    """Lesson ``number`` of ``version`` and whether ``user`` read it (one query),
     NotFound like ``modules.lesson``."""
     if isinstance(number, str) and number.isdigit() and len(number) <= 3:
         number = int(number)
@@ -124,7 +123,7 @@ def lesson_state(user: User, view: ModuleView, number: Any) -> LessonState:
                 LessonProgress,
                 and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id),
             )
-            .where(Lesson.module_version_id == view.version.id, Lesson.number == number)
+            .where(Lesson.module_version_id == version.id, Lesson.number == number)
         ).first()
         if row is not None:
             return LessonState(id=row.id, number=row.number, read=row.progress is not None)

@@ -99,8 +99,8 @@ class LessonDetail(MethodView):
         answer is 304 without a body; the opening is recorded either way."""
         user = authz.actor()
         language = current_language()
-        view = modules.module_view(user, slug)
-        state = caching.lesson_state(user, view, number)
+        view = modules.reading_view(user, slug)
+        state = caching.lesson_state(user, view.version, number)
         remediation.note_opened(user, state.id)
         version = view.version
         tag = caching.etag(

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from training import authz
 from training.accounts.models import User
@@ -177,6 +177,48 @@ def module_view(actor: Any, slug: str) -> ModuleView:
     return views[0]
 
 
+@dataclass(frozen=True)
+class ReadingView:
+    """A module and the learner's version of it, without what only the module pages
+    show (status, attempts, locks): what the lesson and job aid pages and the lesson API
+    need."""
+
+    module: Module
+    version: ModuleVersion
+
+    @property
+    def slug(self) -> str:
+        return self.module.slug
+
+
+def reading_view(actor: Any, slug: str, *, job_aid: bool = False) -> ReadingView:
+    """The version of module ``slug`` the learner reads, the one :func:`module_view`
+    gives (the version of their newest progress row, else the current one), in one
+    query; 404 the same. The job aid's HTML is loaded only when asked for."""
+    user = learner(actor)
+    if not isinstance(slug, str) or len(slug) > 60:
+        raise NotFound()
+    started = (
+        select(ModuleProgress.module_version_id)
+        .where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == Module.id)
+        .order_by(ModuleProgress.started_at.desc(), ModuleProgress.id.desc())
+        .limit(1)
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    statement = (
+        select(Module, ModuleVersion)
+        .join(ModuleVersion, ModuleVersion.id == func.coalesce(started, Module.current_version_id))
+        .where(Module.slug == slug, Module.active.is_(True), Module.current_version_id.is_not(None))
+    )
+    if not job_aid:
+        statement = statement.options(defer(ModuleVersion.job_aid_html))
+    row = db.session.execute(statement).first()
+    if row is None:
+        raise NotFound(_("No existe ese módulo."))
+    return ReadingView(module=row[0], version=row[1])
+
+
 def lesson_counts(views: list[ModuleView]) -> dict[int, int]:
     """Number of lessons of each version shown, in one query."""
     ids = {view.version.id for view in views}
@@ -203,7 +245,7 @@ def read_lesson_numbers(actor: Any, version: ModuleVersion) -> set[int]:
     )
 
 
-def lesson(view: ModuleView, number: Any) -> Lesson:
+def lesson(view: ModuleView | ReadingView, number: Any) -> Lesson:
     """Lesson ``number`` of the learner's version of the module, or NotFound."""
     if isinstance(number, str) and number.isdigit() and len(number) <= 3:
         number = int(number)

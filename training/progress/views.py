@@ -38,8 +38,8 @@ def show_module(slug: str) -> str:
 @authz.permission_required(authz.Permission.learn)
 def show_lesson(slug: str, number: str) -> ResponseReturnValue:
     user = authz.actor()
-    view = modules.module_view(user, slug)
-    state = caching.lesson_state(user, view, number)
+    view = modules.reading_view(user, slug)
+    state = caching.lesson_state(user, view.version, number)
     # Recorded for a 304 too: the learner opened the lesson, from the browser's copy.
     remediation.note_opened(user, state.id)
     version = view.version
@@ -80,7 +80,7 @@ def read_lesson(slug: str, number: str) -> ResponseReturnValue:
 @authz.permission_required(authz.Permission.learn)
 def show_job_aid(slug: str) -> ResponseReturnValue:
     user = authz.actor()
-    view = modules.module_view(user, slug)
+    view = modules.reading_view(user, slug, job_aid=True)
     version = view.version
     tag = caching.page_etag(user, "job-aid", version.id, version.content_hash)
     unchanged = caching.not_modified(tag)
