@@ -91,6 +91,9 @@ class ModuleDetail(MethodView):
 @blp.route("/modules/<slug>/lessons/<number>")
 class LessonDetail(MethodView):
     @blp.response(200, schemas.LessonSchema)
+    @blp.alt_response(
+        304, description="Not modified: If-None-Match names the lesson's current ETag."
+    )
     @blp.alt_response(404, description="No such module or lesson.")
     @authz.permission_required(authz.Permission.learn)
     def get(self, slug: str, number: str) -> Any:
