@@ -32,22 +32,54 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Serving:
+    """How gunicorn serves an application: the repository's ``gunicorn.conf.py`` with
+    its worker settings overridden through the environment it reads."""
+
+    workers: int = 2
+    worker_class: str = "sync"
+    threads: int = 1
+
+    @property
+    def label(self) -> str:
+        if self.worker_class == "gthread":
+            return f"gthread {self.workers}x{self.threads}"
+        return f"{self.worker_class} {self.workers}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "WEB_CONCURRENCY": str(self.workers),
+            "GUNICORN_WORKER_CLASS": self.worker_class,
+            "GUNICORN_THREADS": str(self.threads),
+        }
+
+
+# What gunicorn.conf.py chooses when nothing overrides it.
+CONFIGURED = Serving(workers=2, worker_class="gthread", threads=2)
+
+
 @contextlib.contextmanager
-def gunicorn(target: str, env: dict[str, str], workers: int = 2) -> Iterator[int]:
+def gunicorn(target: str, env: dict[str, str], serving: Serving = CONFIGURED) -> Iterator[int]:
+    """``target`` under gunicorn with ``gunicorn.conf.py`` (as in the README's Deploy)."""
     port = free_port()
     process = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "-w",
-            str(workers),
-            "-b",
-            f"127.0.0.1:{port}",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
             "--log-level",
             "warning",
             target,
         ],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={
+            **os.environ,
+            **env,
+            **serving.env(),
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_ACCESS_LOG": "",
+        },
     )
     try:
         deadline = time.monotonic() + 30
@@ -82,8 +114,18 @@ class Result:
         return statistics.median(self.client_ms) if self.client_ms else float("nan")
 
     @property
+    def client_p95(self) -> float:
+        return percentile(self.client_ms, 95)
+
+    @property
     def server_median(self) -> float:
         return statistics.median(self.server_ms) if self.server_ms else float("nan")
+
+
+def percentile(values: list[float], p: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 TIMING = re.compile(r"app;dur=([0-9.]+)")
@@ -97,6 +139,7 @@ def load(
     requests: int,
     concurrency: int,
     cookies: list[str] | None = None,
+    headers: list[dict[str, str]] | None = None,
     max_seconds: float = 60.0,
 ) -> Result:
     """``requests`` GETs of ``path`` from ``concurrency`` keep-alive connections."""
@@ -110,14 +153,16 @@ def load(
     def worker(index: int) -> None:
         nonlocal errors
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Cookie": cookies[index % len(cookies)]} if cookies else {}
+        sent = dict(headers[index % len(headers)]) if headers else {}
+        if cookies:
+            sent["Cookie"] = cookies[index % len(cookies)]
         while time.monotonic() < deadline:
             with lock:
                 if remaining[0] <= 0:
                     break
                 remaining[0] -= 1
             started = time.perf_counter()
-            connection.request("GET", path, headers=headers)
+            connection.request("GET", path, headers=sent)
             response = connection.getresponse()
             response.read()
             elapsed = (time.perf_counter() - started) * 1000
@@ -183,15 +228,15 @@ def temporary_database() -> tuple[str, tempfile.TemporaryDirectory[str]]:
 
 def table(results: list[Result], baseline: Result) -> str:
     lines = [
-        f"{'page':<22}{'requests':>9}{'errors':>7}{'server ms':>11}{'client ms':>11}"
-        f"{'req/s':>9}{'req/s ratio':>13}",
+        f"{'endpoint':<24}{'requests':>9}{'errors':>7}{'server ms':>11}{'client ms':>11}"
+        f"{'p95 ms':>9}{'req/s':>9}{'ratio':>8}",
     ]
     for result in [baseline, *results]:
         ratio = result.rps / baseline.rps if baseline.rps else float("nan")
         lines.append(
-            f"{result.name:<22}{result.requests:>9}{result.errors:>7}"
-            f"{result.server_median:>11.2f}{result.client_median:>11.2f}{result.rps:>9.0f}"
-            f"{ratio:>13.2f}"
+            f"{result.name:<24}{result.requests:>9}{result.errors:>7}"
+            f"{result.server_median:>11.2f}{result.client_median:>11.2f}"
+            f"{result.client_p95:>9.1f}{result.rps:>9.0f}{ratio:>7.2f}x"
         )
     return "\n".join(lines)
 
@@ -201,8 +246,10 @@ def seeded(seed: int = 2026) -> random.Random:
 
 
 __all__: list[Any] = [
+    "CONFIGURED",
     "PASSWORD",
     "Result",
+    "Serving",
     "gunicorn",
     "load",
     "seeded",
@@ -222,9 +269,9 @@ def app_env(url: str) -> dict[str, str]:
     }
 
 
-def measure_baseline(requests: int, concurrency: int) -> Result:
+def measure_baseline(requests: int, concurrency: int, serving: Serving = CONFIGURED) -> Result:
     """The bare Flask endpoint under the same gunicorn: the floor of every page."""
-    with gunicorn("bench.bare:app", {}) as port:
+    with gunicorn("bench.bare:app", {}, serving) as port:
         load(port, "/", "warm-up", requests=100, concurrency=concurrency)
         return load(port, "/", "bare Flask", requests=requests, concurrency=concurrency)
 
@@ -232,8 +279,9 @@ def measure_baseline(requests: int, concurrency: int) -> Result:
 def measure_pages(
     port: int,
     pages: dict[str, str],
-    cookies: list[str],
+    cookies: list[str] | None,
     *,
+    headers: list[dict[str, str]] | None = None,
     requests: int,
     concurrency: int,
     warm_up: int = 20,
@@ -242,7 +290,15 @@ def measure_pages(
     """Each page, warmed up, then loaded with ``requests`` GETs."""
     results = []
     for name, path in pages.items():
-        load(port, path, "warm-up", requests=warm_up, concurrency=2, cookies=cookies)
+        load(
+            port,
+            path,
+            "warm-up",
+            requests=warm_up,
+            concurrency=2,
+            cookies=cookies,
+            headers=headers,
+        )
         results.append(
             load(
                 port,
@@ -251,6 +307,7 @@ def measure_pages(
                 requests=requests,
                 concurrency=min(concurrency, requests),
                 cookies=cookies,
+                headers=headers,
                 max_seconds=max_seconds,
             )
         )

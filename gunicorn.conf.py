@@ -1,0 +1,38 @@
+"""gunicorn settings for Aula Consular: ``gunicorn -c gunicorn.conf.py 'wsgi:app'``.
+
+Every setting can be overridden from the environment (the names below), so one file
+serves every host. Worker class and count were chosen with ``bench/learning.py
+--compare-workers`` on a 2-core machine (see the README's Performance section).
+"""
+
+import os
+
+# Where to listen: GUNICORN_BIND (e.g. "0.0.0.0:8000" or "unix:/run/aula.sock"), else PORT.
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+
+# Worker processes and threads. Measured on 2 cores with PostgreSQL: see the README.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+
+# A worker silent for this long is killed and replaced; requests never take that long
+# (large exports and certificate ZIPs belong in background jobs).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# Keep-alive behind a load balancer that reuses connections.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+
+# Recycle workers now and then so that slow leaks cannot grow; the jitter keeps them
+# from restarting all at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "500"))
+
+# Load the application once in the master and fork it: workers start faster and share
+# memory. Nothing opens a database connection at import (the pool connects lazily).
+preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in ("1", "true", "yes")
+
+# Access log off by default (the load balancer logs requests); set GUNICORN_ACCESS_LOG=-
+# for stdout. Errors go to stderr.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
