@@ -15,8 +15,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 
-# A worker silent for this long is killed and replaced; requests never take that long
-# (large exports and certificate ZIPs belong in background jobs).
+# A worker whose main loop is silent for this long is killed and replaced. With gthread
+# workers the main loop keeps beating while a long request (a large export, a certificate
+# ZIP) runs in its thread; with GUNICORN_WORKER_CLASS=sync, raise it above the longest
+# export or those requests are cut off.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # Keep-alive behind a load balancer that reuses connections.
