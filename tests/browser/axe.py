@@ -34,6 +34,9 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
     """The WCAG 2.1 A and AA violations axe-core finds on the page as it is now."""
     if not AXE_JS.is_file():
         raise RuntimeError(f"{AXE_JS} is missing: run `make browser-deps` (npm ci)")
+    # A click that navigates returns before the new document exists: check the page the
+    # browser ends on, never one half replaced.
+    page.wait_for_load_state("load")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         try:
             if page.url.startswith("http"):

@@ -76,11 +76,15 @@ def test_read_fail_retry_pass_and_see_progress(
     title = "Módulo alfa" if language == "es" else "Module alfa"
     page.get_by_role("link", name=title).click()
     assert_accessible(page)
+    # Each click starts a navigation: wait for the new page before checking it.
     page.get_by_role("link", name=t(language, "Ayuda de trabajo para imprimir")).click()
+    expect(page).to_have_url(re.compile(r"/modules/alfa/job-aid$"))
     assert_accessible(page)
     page.go_back()
+    expect(page).to_have_url(re.compile(r"/modules/alfa$"))
 
     page.get_by_role("link", name="Lección 1" if language == "es" else "Lesson 1").click()
+    expect(page).to_have_url(re.compile(r"/modules/alfa/lessons/1$"))
     assert_accessible(page)
     for number in (2, 3):
         page.get_by_role("button", name=t(language, "Marcar como leída y seguir")).click()
