@@ -5,20 +5,23 @@ score) are built here once."""
 from __future__ import annotations
 
 import itertools
+import secrets
+import uuid
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from training.accounts import users
 from training.accounts.models import User
-from training.catalog.models import ModuleVersion
+from training.catalog.models import Module, ModuleVersion
+from training.certificates.models import Certificate
 from training.cohorts import services as cohorts
 from training.cohorts.models import Cohort
 from training.database import utcnow
 from training.extensions import db
 from training.ministries.models import Ministry, Post
 from training.ministries.services import create_post, get_ministry
-from training.progress.models import ModuleProgress
+from training.progress.models import ModuleProgress, ProgramCompletion
 from training.quizzes.models import Attempt
 
 PASSWORD = "correct horse battery staple"
@@ -157,3 +160,73 @@ def create_attempt(
     )
     db.session.add(attempt)
     return attempt
+
+
+# --- Learning records at a given time (for the indicators, which count per period) ------
+
+
+def complete_module_at(
+    user: User, module_id: int, when: datetime, *, version: ModuleVersion | None = None
+) -> ModuleProgress:
+    """A progress row of ``version`` (the module's current one by default), started and
+    completed at ``when``; no service writes a completion in the past."""
+    version_id = (
+        version.id
+        if version is not None
+        else db.session.scalar(db.select(Module.current_version_id).where(Module.id == module_id))
+    )
+    row = ModuleProgress(
+        user_id=user.id,
+        ministry_id=user.ministry_id,
+        module_id=module_id,
+        module_version_id=version_id,
+        lessons_read=1,
+        best_score=90,
+        started_at=when,
+        passed_at=when,
+        completed_at=when,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def complete_program_at(user: User, program_id: int, when: datetime) -> ProgramCompletion:
+    row = ProgramCompletion(
+        user_id=user.id, ministry_id=user.ministry_id, program_id=program_id, completed_at=when
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def issue_certificate_at(
+    user: User,
+    program_id: int,
+    when: datetime,
+    *,
+    revoked_at: datetime | None = None,
+) -> Certificate:
+    """A certificate issued at ``when`` (revoked at ``revoked_at`` when given), as the
+    issuing services leave it, without its signature (nothing here verifies one)."""
+    n = next(_counter)
+    certificate = Certificate(
+        serial=f"{user.ministry.code}-{when.year}-{n:06d}",
+        code=secrets.token_hex(16),
+        user_id=user.id,
+        ministry_id=user.ministry_id,
+        program_id=program_id,
+        status="revoked" if revoked_at else "valid",
+        holder_name=user.full_name,
+        language=user.language,
+        hours=10,
+        modules=[],
+        subject_id=f"urn:uuid:{uuid.uuid4()}",
+        requested_at=when,
+        issued_at=when,
+        revoked_at=revoked_at,
+        revocation_category="other" if revoked_at else None,
+    )
+    db.session.add(certificate)
+    db.session.commit()
+    return certificate

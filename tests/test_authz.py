@@ -26,13 +26,18 @@ ALLOWED: dict[Role, set[Permission]] = {
         Permission.manage_external_courses,
         Permission.read_audit_log,
         Permission.view_certificates,
+        Permission.view_indicators,
     },
     Role.issuer: {
         Permission.learn,
         Permission.issue_certificates,
         Permission.view_certificates,
     },
-    Role.regional: {Permission.learn, Permission.view_regional_reports},
+    Role.regional: {
+        Permission.learn,
+        Permission.view_regional_reports,
+        Permission.view_indicators,
+    },
     Role.admin: set(Permission),
 }
 

@@ -99,7 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from training.quizzes import api as quizzes_api
     from training.quizzes import views as quizzes_views
     from training.reports import api as reports_api
-    from training.reports import audit_api, audit_views
+    from training.reports import audit_api, audit_views, indicators_api, indicators_views
     from training.reports import views as reports_views
     from training.system import api as system_api
     from training.system import views as system_views
@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cohorts_views.blueprint)
     app.register_blueprint(reports_views.blueprint)
     app.register_blueprint(audit_views.blueprint)
+    app.register_blueprint(indicators_views.blueprint)
     app.register_blueprint(links_views.blueprint)
     api_blueprints = (
         accounts_api.blp,
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
         cohorts_api.blp,
         reports_api.blp,
         audit_api.blp,
+        indicators_api.blp,
         links_api.blp,
         system_api.blp,
     )

@@ -52,6 +52,7 @@ class Permission(enum.StrEnum):
     manage_content = "manage_content"
     manage_external_courses = "manage_external_courses"
     read_audit_log = "read_audit_log"
+    view_indicators = "view_indicators"
 
 
 POLICY: dict[Permission, frozenset[Role]] = {
@@ -65,6 +66,9 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.manage_content: frozenset({Role.admin}),
     Permission.manage_external_courses: frozenset({Role.coordinator, Role.admin}),
     Permission.read_audit_log: frozenset({Role.coordinator, Role.admin}),
+    # The CRM indicators: aggregates only; a coordinator's own ministry, the region for
+    # the others (see sees_every_ministry_figures).
+    Permission.view_indicators: frozenset({Role.coordinator, Role.regional, Role.admin}),
 }
 
 
@@ -89,6 +93,13 @@ def require(actor: Any, permission: Permission) -> User:
 
 def sees_all_ministries(actor: User) -> bool:
     return Role.admin in actor.roles
+
+
+def sees_every_ministry_figures(actor: User) -> bool:
+    """Aggregate figures (counts, never a named person) of every ministry and of the
+    region: the CRM Technical Secretariat and administrators. Coordinators see their own
+    ministry's."""
+    return bool(actor.roles & {Role.regional, Role.admin})
 
 
 def scoped(statement: Select[Any], model: Any, actor: User) -> Select[Any]:

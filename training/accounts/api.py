@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from training import authz
-from training.accounts import credentials, schemas, staff, tokens, users
+from training.accounts import credentials, profile, schemas, staff, tokens, users
 from training.accounts.limits import login_limits
 from training.accounts.models import User
 from training.errors import NotFound, Unauthenticated
@@ -73,6 +73,16 @@ class Me(MethodView):
             "post": user.post,
             "roles": sorted(role.value for role in user.roles),
         }
+
+    @blp.arguments(schemas.ProfileUpdateSchema)
+    @blp.response(204)
+    @blp.alt_response(401, description="Not signed in.")
+    @blp.alt_response(422, description="Not one of the answers offered.")
+    @authz.login_required
+    def patch(self, data: dict[str, Any]) -> None:
+        """Set or clear the caller's optional answer on sex (for the CRM indicators)."""
+        user = authz.actor()
+        profile.set_sex(user, data["sex"], actor=user)
 
 
 # --- Staff management (coordinators, own ministry) --------------------------------------

@@ -21,6 +21,11 @@ from training.roles import Role as Role  # re-exported: callers import it from h
 ROLE_VALUES = tuple(role.value for role in Role)
 _ROLE_CHECK = "role IN ({})".format(", ".join(f"'{role}'" for role in ROLE_VALUES))
 
+# The answers a user may give, on their account page, to the optional question on sex.
+# Only aggregate reports (the CRM indicators) read it, never a page about a person.
+SEX_VALUES = ("female", "male", "another", "prefer_not_to_say")
+_SEX_CHECK = "sex IS NULL OR sex IN ({})".format(", ".join(f"'{value}'" for value in SEX_VALUES))
+
 
 class User(db.Model):  # type: ignore[name-defined]
     """A person who signs in. Belongs to exactly one ministry."""
@@ -30,6 +35,7 @@ class User(db.Model):  # type: ignore[name-defined]
         # Uniqueness without regard to case is kept by storing the e-mail lower-cased.
         CheckConstraint("email = lower(email)", name="email_lower"),
         CheckConstraint("language IN ('es', 'en', 'fr')", name="language"),
+        CheckConstraint(_SEX_CHECK, name="sex"),
         # Staff lists and reports read a ministry's people by name: this index gives
         # them in that order (and serves every lookup by ministry).
         Index("ix_user_account_ministry_name", "ministry_id", "full_name", "id"),
@@ -47,6 +53,8 @@ class User(db.Model):  # type: ignore[name-defined]
     auth_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optional, unset by default (SEX_VALUES); never shown about a person.
+    sex: Mapped[str | None] = mapped_column(String(20))
 
     ministry: Mapped[Ministry] = relationship(lazy="joined")
     post: Mapped[Post | None] = relationship()

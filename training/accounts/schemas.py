@@ -42,6 +42,21 @@ class MeSchema(Schema):
     roles = fields.List(fields.String())
 
 
+class ProfileUpdateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    sex = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "female, male, another or prefer_not_to_say; null clears it. "
+            "Optional; only aggregate reports of five people or more use it, and no "
+            "answer about a person shows it (this one included)."
+        },
+    )
+
+
 class StaffQuerySchema(Schema):
     q = fields.String(validate=validate.Length(max=100))
     post = fields.Integer()

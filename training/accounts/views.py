@@ -16,9 +16,16 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from training import authz, unit_of_work
-from training.accounts import credentials, staff, tokens, users
+from training.accounts import credentials, profile, staff, tokens, users
 from training.accounts.authentication import sign_in, sign_out
-from training.accounts.forms import LoginForm, PasswordChangeForm, ResetForm, ResetRequestForm
+from training.accounts.forms import (
+    SEX_CHOICES,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+    ResetForm,
+    ResetRequestForm,
+)
 from training.accounts.limits import login_limits, reset_limits
 from training.errors import DomainError, Invalid
 from training.net import safe_next
@@ -53,6 +60,28 @@ def logout() -> Response:
     sign_out()
     flash(_("Ha cerrado la sesión."), "info")
     return redirect(url_for("accounts.login"))
+
+
+@blueprint.route("/account", methods=["GET", "POST"])
+@authz.login_required
+def account() -> ResponseReturnValue:
+    """The user's own account: the optional answer on sex (for the CRM indicators'
+    aggregates only) and the link to change the password."""
+    user = authz.actor()
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            profile.set_sex(user, form.sex.data, actor=user)
+        except DomainError as error:
+            unit_of_work.discard()
+            form.sex.errors = list(error.details.get("fields", {}).get("sex", [error.message]))
+            return render_template("accounts/account.html", form=form, choices=SEX_CHOICES), 422
+        flash(_("Sus datos se han guardado."), "info")
+        return redirect(url_for("accounts.account"))
+    if request.method == "GET":
+        form.sex.data = user.sex or ""
+    status = 400 if form.errors else 200
+    return render_template("accounts/account.html", form=form, choices=SEX_CHOICES), status
 
 
 @blueprint.route("/account/password", methods=["GET", "POST"])
