@@ -78,14 +78,42 @@ def libpq_url(name: str) -> str:
     return re.sub(r"^postgresql\+\w+://", "postgresql://", database_url(name))
 
 
-def recreate_database(name: str) -> str:
-    """Drop database ``name`` (whoever is connected) and create it empty; its URL."""
+def _maintenance(sql: str, *params: Any) -> list[tuple[Any, ...]]:
     try:
         with psycopg.connect(libpq_url("postgres"), autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
     except psycopg.OperationalError as error:
         pytest.fail(f"PostgreSQL at {POSTGRES} is unreachable: {error}", pytrace=False)
+
+
+def _disconnect(name: str) -> None:
+    """End every session on database ``name`` (a server left over by an aborted run)."""
+    _maintenance(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        name,
+    )
+
+
+def empty_database(name: str) -> str:
+    """Database ``name`` with nothing in it (created when missing); its URL. Emptied by
+    dropping its public schema: dropping a database makes PostgreSQL checkpoint, which
+    takes long on a busy machine."""
+    if not _maintenance("SELECT 1 FROM pg_database WHERE datname = %s", name):
+        _maintenance(f'CREATE DATABASE "{name}"')
+    _disconnect(name)
+    with psycopg.connect(libpq_url(name), autocommit=True, connect_timeout=5) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return database_url(name)
+
+
+def recreate_database(name: str) -> str:
+    """Drop database ``name`` and create it anew, as a restore starts; its URL."""
+    _disconnect(name)
+    _maintenance(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _maintenance(f'CREATE DATABASE "{name}"')
     return database_url(name)
 
 
@@ -177,9 +205,9 @@ def production_environment(database: str, redis_url: str, **settings: str) -> di
     }
 
 
-def flask(environment: Mapping[str, str], *args: str, check: bool = True) -> str:
-    """Run ``flask --app wsgi ARGS`` as an operator does; its output."""
-    result = subprocess.run(
+def flask_run(environment: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``flask --app wsgi ARGS`` as an operator does."""
+    return subprocess.run(
         [str(BIN / "flask"), "--app", "wsgi", *args],
         cwd=ROOT,
         env=dict(environment),
@@ -187,7 +215,12 @@ def flask(environment: Mapping[str, str], *args: str, check: bool = True) -> str
         text=True,
         timeout=180,
     )
-    if check and result.returncode != 0:
+
+
+def flask(environment: Mapping[str, str], *args: str) -> str:
+    """``flask --app wsgi ARGS``, which must succeed; its output."""
+    result = flask_run(environment, *args)
+    if result.returncode != 0:
         raise AssertionError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout + result.stderr
 

@@ -30,10 +30,10 @@ from tests.system_deploy.harness import (
     app_servers,
     balancer,
     bearer,
+    empty_database,
     flask,
     production_environment,
     query,
-    recreate_database,
     request,
 )
 
@@ -95,6 +95,7 @@ def seed_learners(url: str, count: int) -> list[str]:
             if email not in (LEARNER, GUESSED):
                 issued.append(tokens.create_token(user).token)
         db.session.commit()
+        db.session.remove()
         db.engine.dispose()
     return issued
 
@@ -114,7 +115,7 @@ def answer_keys() -> dict[tuple[str, str], list[str]]:
 
 @pytest.fixture(scope="module")
 def deployment(stack: Stack, redis_url: str) -> Deployment:
-    url = recreate_database(SERVERS_DATABASE)
+    url = empty_database(SERVERS_DATABASE)
     environment = production_environment(
         url, redis_url, EVIDENCE_PATH=str(stack.folder / "evidence")
     )
