@@ -66,3 +66,38 @@ def test_check_keys_passes_with_no_key_yet(runner: Any, ministries: Any) -> None
     result = runner.invoke(args=["certificates", "check-keys"])
 
     assert result.exit_code == 0, result.output
+
+
+def test_a_completion_that_cannot_be_signed_is_refused_whole(
+    client: Any, graduate: Any, make_user: Any, wrong_secret: Certificate, api_token: Any
+) -> None:
+    from tests.certificates.conftest import pass_module
+    from training.progress import services as progress
+    from training.quizzes.models import Attempt
+
+    learner = make_user(roles=["learner"], ministry="GT")
+    pass_module(learner, "alfa")
+    view = progress.module_view(learner, "beta")
+    for lesson in view.version.lessons:
+        progress.mark_lesson_read(learner, "beta", lesson.number)
+    attempt, _created = progress.start_attempt(learner, "beta")
+    answers = [
+        {
+            "question": item.question.key,
+            "choices": [c.key for c in item.question.choices if c.correct],
+        }
+        for item in attempt.items
+    ]
+    db.session.commit()
+
+    response = client.post(
+        f"/api/v1/attempts/{attempt.id}/submission",
+        json={"answers": answers},
+        headers=api_token(learner),
+    )
+
+    assert response.status_code == 503
+    assert response.get_json()["code"] == "signing_key_unavailable"
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt.id).status == "in_progress"  # sent again later
+    assert db.session.scalars(db.select(Certificate)).all() == [wrong_secret]
