@@ -55,9 +55,10 @@ typecheck: $(VENV)/.dev-installed
 CHROMIUM := /usr/bin/chromium
 
 # Debian packages the tests use: Chromium (browser tests), poppler-utils (pdftoppm,
-# pdfsig) and zbar-tools (zbarimg) to read certificates back.
+# pdfsig) and zbar-tools (zbarimg) to read certificates back, redis-server (a private
+# one per test session: the `redis_url` fixture).
 SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/pdftoppm:poppler-utils \
-	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools
+	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools /usr/bin/redis-server:redis-server
 
 # And those the system tests (tests/system_deploy) start or call: HAProxy as the load
 # balancer, a private redis-server, and PostgreSQL's pg_dump and pg_restore.

@@ -264,7 +264,8 @@ class Outcome:
 
 class Traffic:
     """Learners reading lessons and taking quizzes through the balancer, each in a thread,
-    until they have taken every module, failed one, or been told to stop."""
+    until they have taken every module or failed one; then checking their progress until
+    told to stop."""
 
     def __init__(self, deployment: Deployment) -> None:
         self.deployment = deployment
@@ -314,6 +315,13 @@ class Traffic:
         return None
 
     def learner(self, token: str) -> None:
+        self.take_modules(token)
+        # Done with quizzes (or stopped by a failed one): keeps checking progress.
+        while not self.stopping.is_set():
+            self.persist("read", token, "GET", "/api/v1/me/progress")
+            time.sleep(0.05)
+
+    def take_modules(self, token: str) -> None:
         for slug in MODULES:
             if self.stopping.is_set():
                 return
@@ -322,7 +330,10 @@ class Traffic:
                 return
             for lesson in module.json()["lessons"]:
                 self.persist(
-                    "read", token, "POST", f"/api/v1/modules/{slug}/lessons/{lesson['number']}/read"
+                    "read",
+                    token,
+                    "POST",
+                    f"/api/v1/modules/{slug}/lessons/{lesson['number']}/read",
                 )
             started = self.persist("start", token, "POST", f"/api/v1/modules/{slug}/attempts")
             if started is None or started.status not in (200, 201):
@@ -341,7 +352,7 @@ class Traffic:
                 {"answers": answers},
             )
             if submitted is None or submitted.status != 200 or not submitted.json()["passed"]:
-                return  # a failed quiz locks the next modules: this learner is done
+                return  # a failed quiz locks the next modules
 
     def submitted(self) -> int:
         with self.lock:
