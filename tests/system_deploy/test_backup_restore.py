@@ -14,6 +14,7 @@ import io
 import json
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,9 @@ def restored(stack: Stack, redis_url: str) -> Restored:
     pg_dump = require_program("pg_dump", "postgresql-client")
     pg_restore = require_program("pg_restore", "postgresql-client")
     folder = stack.folder
+    # The restore's target is dropped and created anew meanwhile: dropping a database
+    # makes PostgreSQL checkpoint, which takes a while on a busy machine.
+    fresh_target = ThreadPoolExecutor(1).submit(recreate_database, RESTORED_DATABASE)
 
     # The production database, as the demo leaves it: staff, completed programs,
     # certificates issued and signed; plus an evidence file on disk.
@@ -131,7 +135,7 @@ def restored(stack: Stack, redis_url: str) -> Restored:
     shutil.rmtree(evidence)
 
     # The restore: a fresh database of another name, the folder copied back elsewhere.
-    target = recreate_database(RESTORED_DATABASE)
+    target = fresh_target.result(timeout=300)
     subprocess.run(
         [
             pg_restore,
