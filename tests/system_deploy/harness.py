@@ -8,9 +8,10 @@ Settings, from the environment:
 ``SYSTEM_TEST_POSTGRES``
     the PostgreSQL server, ``postgresql+psycopg://postgres@127.0.0.1:5432`` by default.
 ``SYSTEM_TEST_DATABASES``
-    three database names, comma-separated, that the tests DROP and CREATE: the
-    two-server test's, the backup's source and the restore's target
-    (``aula_system_servers,aula_system_backup,aula_system_restored`` by default).
+    three database names, comma-separated: the two-server test's and the backup's
+    source, which the tests empty (created when missing), and the restore's target,
+    which they DROP and CREATE (``aula_system_servers,aula_system_backup,
+    aula_system_restored`` by default).
 
 Every process is started by :meth:`Stack.start`; :func:`app_servers` and :func:`balancer`
 are the kinds there are. A Celery worker is one more function beside them::
@@ -19,8 +20,10 @@ are the kinds there are. A Celery worker is one more function beside them::
         return stack.start("worker", [str(BIN / "celery"), "-A", "training.jobs.worker:celery",
                                       "worker", "--concurrency", "1"], environment)
 
-called with the same :func:`production_environment` as the app servers (its broker is
-their ``REDIS_URL``); :meth:`Process.kill_hard` then kills it mid-task like the servers.
+called from the ``deployment`` fixture of test_two_servers.py with the same
+:func:`production_environment` as the app servers (its broker is their ``REDIS_URL``);
+:meth:`Process.kill_hard` kills it mid-task as it kills a server, and :meth:`Stack.stop`
+ends it with the rest.
 """
 
 from __future__ import annotations
