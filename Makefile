@@ -8,7 +8,8 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck pytest browser-deps translations translations-update clean
+.PHONY: run test lint typecheck pytest browser-deps system-deps system-test translations \
+	translations-update clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -54,13 +55,22 @@ typecheck: $(VENV)/.dev-installed
 CHROMIUM := /usr/bin/chromium
 
 # Debian packages the tests use: Chromium (browser tests), poppler-utils (pdftoppm,
-# pdfsig) and zbar-tools (zbarimg) to read certificates back.
+# pdfsig) and zbar-tools (zbarimg) to read certificates back, redis-server (a private
+# one per test session: the `redis_url` fixture).
 SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/pdftoppm:poppler-utils \
-	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools
+	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools /usr/bin/redis-server:redis-server
 
-browser-deps: node_modules/.package-lock.json
-	@missing=""; for pair in $(SYSTEM_TOOLS); do \
-		[ -x "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
+# And those the system tests (tests/system_deploy) start or call: HAProxy as the load
+# balancer, a private redis-server, and PostgreSQL's pg_dump and pg_restore.
+SYSTEM_TEST_TOOLS := /usr/sbin/haproxy:haproxy /usr/bin/redis-server:redis-server \
+	/usr/bin/pg_dump:postgresql-client /usr/bin/pg_restore:postgresql-client
+
+# $(call debian_packages,PROGRAM:PACKAGE ...): install the packages whose program is
+# missing (as root; otherwise print the apt-get line and fail).
+define debian_packages
+	@missing=""; for pair in $(1); do \
+		[ -x "$${pair%%:*}" ] || case " $$missing " in *" $${pair##*:} "*) ;; \
+			*) missing="$$missing $${pair##*:}";; esac; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
@@ -74,6 +84,13 @@ browser-deps: node_modules/.package-lock.json
 			exit 1; \
 		fi; \
 	fi
+endef
+
+browser-deps: node_modules/.package-lock.json
+	$(call debian_packages,$(SYSTEM_TOOLS))
+
+system-deps:
+	$(call debian_packages,$(SYSTEM_TEST_TOOLS))
 
 node_modules/.package-lock.json: package-lock.json package.json
 	npm ci --no-audit --no-fund
@@ -83,6 +100,12 @@ pytest: $(VENV)/.dev-installed translations browser-deps
 	$(BIN)/pytest --cov --cov-branch --cov-report=term $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The system tests: two gunicorn servers behind HAProxy, and a backup restored with
+# pg_dump/pg_restore, against PostgreSQL (SYSTEM_TEST_POSTGRES, SYSTEM_TEST_DATABASES:
+# see tests/system_deploy/harness.py). `make test` does not collect them.
+system-test: $(VENV)/.dev-installed translations system-deps
+	$(BIN)/pytest -p no:cacheprovider tests/system_deploy $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -28,6 +28,7 @@ from training import create_app
 from training.extensions import db
 
 POSTGRES_URL = os.environ.get("TRAINING_TEST_DATABASE_URL", "").strip()
+SYSTEM_TESTS = Path(__file__).parent / "system_deploy"
 PASSWORD = "correct horse battery staple"
 
 # Cheap hashing: the cost is a setting, and these tests are not about Argon2's strength.
@@ -55,6 +56,29 @@ def reset_postgres_schema(url: str, schema: str = "public") -> None:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The system tests (tests/system_deploy: real servers, a minute or two) run only when
+    named on the command line, as `make system-test` does; `make test` skips collecting
+    them."""
+    if collection_path != SYSTEM_TESTS:
+        return None
+    here = config.invocation_params.dir
+    named = (Path(here, arg.split("::")[0]).resolve() for arg in config.args)
+    return None if any(path.is_relative_to(SYSTEM_TESTS) for path in named) else True
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of this test session's own (never the machine's shared one): a free
+    port, a temporary folder, nothing saved. Fails when redis-server is not installed."""
+    from tests.processes import start_redis
+
+    process, url = start_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,23 @@ def keygen(code: str) -> None:
     click.echo(f"{ministry.code}: new signing key {key.kid}")
 
 
+@certificates_cli.command("check-keys")
+def check_keys() -> None:
+    """Check that KEY_ENCRYPTION_SECRET decrypts every ministry's current signing key
+    (after restoring a backup, before serving): exit status 1, naming the keys, when it
+    does not."""
+    failing = keys.undecryptable_keys()
+    for ministry, key in failing:
+        click.echo(f"{ministry.code}: signing key {key.kid} cannot be decrypted", err=True)
+    if failing:
+        raise click.ClickException(
+            f"KEY_ENCRYPTION_SECRET does not decrypt {len(failing)} signing key(s): set the "
+            "secret they were made with (the one backed up with the database). Nothing can "
+            "be signed until then; certificates already issued still verify."
+        )
+    click.echo("Every current signing key decrypts with KEY_ENCRYPTION_SECRET.")
+
+
 @certificates_cli.command("issue")
 @click.option("--ministry", "ministry_code", required=True, help="ISO code, e.g. GT.")
 @click.option("--cohort", "cohort_id", default=None, help="Only the members of this cohort.")

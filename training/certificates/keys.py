@@ -2,7 +2,10 @@
 
 Private keys are stored as encrypted PKCS#8 (cryptography's best available encryption)
 under ``KEY_ENCRYPTION_SECRET``; they are decrypted only to sign, and never logged or
-sent anywhere.
+sent anywhere. A key that the configured secret does not decrypt (a database restored
+without its secret, a changed variable) signs nothing: signing raises
+:class:`SigningKeyUnavailable` (503) and logs which key, and ``flask certificates
+check-keys`` lists every such key.
 """
 
 from __future__ import annotations
@@ -16,12 +19,32 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from training.certificates.models import SigningKey
 from training.database import utcnow
+from training.errors import DomainError
 from training.extensions import db
 from training.ministries.models import Ministry
+
+
+class SigningKeyUnavailable(DomainError):
+    """A private key that ``KEY_ENCRYPTION_SECRET`` does not decrypt: nothing can be
+    signed with it until the operator sets the secret the key was made with."""
+
+    status = 503
+    code = "signing_key_unavailable"
+    default_message = _l(
+        "Los certificados no se pueden firmar en este momento. El equipo técnico ha sido avisado."
+    )
+
+
+UNDECRYPTABLE = (
+    "Signing key %s of ministry %s cannot be decrypted with KEY_ENCRYPTION_SECRET: it is not "
+    "the secret the key was encrypted with (a database restored without its secret?). "
+    "Nothing was signed; `flask certificates check-keys` lists every such key."
+)
 
 
 def b64url(data: bytes) -> str:
@@ -87,8 +110,36 @@ def _private(pem: str, secret: bytes) -> Ed25519PrivateKey:
     return key
 
 
+def private_key(key: SigningKey) -> Ed25519PrivateKey:
+    """The key's private half, decrypted with ``KEY_ENCRYPTION_SECRET``."""
+    try:
+        return _private(key.private_key_pem, _secret())
+    except ValueError:  # cryptography's answer to a wrong password
+        ministry = db.session.get(Ministry, key.ministry_id)
+        current_app.logger.error(UNDECRYPTABLE, key.kid, ministry.code if ministry else "?")
+        raise SigningKeyUnavailable() from None
+
+
 def sign(key: SigningKey, message: bytes) -> str:
-    return b64url(_private(key.private_key_pem, _secret()).sign(message))
+    return b64url(private_key(key).sign(message))
+
+
+def undecryptable_keys() -> list[tuple[Ministry, SigningKey]]:
+    """Every ministry's current key that ``KEY_ENCRYPTION_SECRET`` does not decrypt (run
+    after a restore: an empty list means every ministry can sign)."""
+    rows = db.session.execute(
+        select(Ministry, SigningKey)
+        .join(SigningKey, SigningKey.ministry_id == Ministry.id)
+        .where(SigningKey.retired_at.is_(None))
+        .order_by(Ministry.code)
+    ).all()
+    failing = []
+    for ministry, key in rows:
+        try:
+            _private(key.private_key_pem, _secret())
+        except ValueError:
+            failing.append((ministry, key))
+    return failing
 
 
 def public_key(key: SigningKey) -> Any:
