@@ -54,8 +54,10 @@ typecheck: $(VENV)/.dev-installed
 CHROMIUM := /usr/bin/chromium
 
 # Debian packages the tests use: Chromium (browser tests), poppler-utils (pdftoppm,
-# pdfsig) and zbar-tools (zbarimg) to read certificates back.
+# pdfsig) and zbar-tools (zbarimg) to read certificates back; redis-server, which the
+# tests start privately (tests/conftest.py) to prove the application copes without it.
 SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/pdftoppm:poppler-utils \
+	/usr/bin/redis-server:redis-server \
 	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools
 
 browser-deps: node_modules/.package-lock.json

@@ -55,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
     # Import every model so that metadata (and Alembic) know the whole schema.
     from training import (
         database_events,
+        limiting,
         models,  # noqa: F401
     )
     from training.accounts import authentication
@@ -69,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector)
     limiter.init_app(app)
+    limiting.init_app(app)
     api.init_app(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [BodyLimitPlugin()]})
     if not app.config["REDIS_URL"] and app.config["TRAINING_ENV"] == "production":
         app.logger.warning(

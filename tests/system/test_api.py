@@ -18,7 +18,12 @@ def test_healthz_when_all_is_well(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "not_configured",
+        "broker": "not_configured",
+    }
     assert response.mimetype == "application/json"
 
 
@@ -34,7 +39,12 @@ def test_healthz_answers_503_when_the_database_is_unreachable(unreachable_app):
     response = unreachable_app.test_client().get("/healthz")
 
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
+    assert response.get_json() == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "redis": "not_configured",
+        "broker": "not_configured",
+    }
     assert response.headers["Content-Security-Policy"]
 
 
