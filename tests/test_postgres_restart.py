@@ -38,7 +38,7 @@ from training import create_app
 from training.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 RECOVERY_SECONDS = 5
 # Flask-Login ties a session to the browser's User-Agent: every request sends this one.
 AGENT = "restart-test"

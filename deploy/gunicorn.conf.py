@@ -1,11 +1,14 @@
-"""gunicorn settings for Aula Consular: ``gunicorn -c gunicorn.conf.py 'wsgi:app'``.
+"""gunicorn settings for Aula Consular: ``gunicorn -c deploy/gunicorn.conf.py 'wsgi:app'``.
 
 Every setting can be overridden from the environment (the names below), so one file
 serves every host. Worker class and count were chosen with ``bench/learning.py
 --compare-workers`` on a 2-core machine (see the README's Performance section).
 """
 
+import glob
 import os
+import shutil
+import tempfile
 
 # Where to listen: GUNICORN_BIND (e.g. "0.0.0.0:8000" or "unix:/run/aula.sock"), else PORT.
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
@@ -38,3 +41,41 @@ preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in ("1", "true"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# Prometheus metrics (/metrics, when METRICS_TOKEN or METRICS_ALLOWED_NETWORKS is set): the
+# workers write their figures to files in PROMETHEUS_MULTIPROC_DIR and whichever worker
+# answers a scrape adds them all up. The folder must be set before the application is
+# imported (here, before preloading) and be empty when the server starts: figures of a
+# previous run would be added to this one's. The systemd unit puts it under /run; without
+# it a temporary folder is made and removed on exit.
+_metrics_wanted = bool(
+    os.environ.get("METRICS_TOKEN", "").strip()
+    or os.environ.get("METRICS_ALLOWED_NETWORKS", "").strip()
+)
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+if _metrics_wanted and not _metrics_dir:
+    _metrics_dir = tempfile.mkdtemp(prefix="aula-metrics-")
+    os.environ["AULA_METRICS_DIR_OWNED"] = _metrics_dir
+if _metrics_dir and os.environ.get("AULA_METRICS_DIR_CLEARED") != _metrics_dir:
+    # Only once per master process: gunicorn reads this file again on SIGHUP, while the
+    # workers' files are in use.
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for _stale in glob.glob(os.path.join(_metrics_dir, "*.db")):
+        os.remove(_stale)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+    os.environ["AULA_METRICS_DIR_CLEARED"] = _metrics_dir
+
+
+def child_exit(server, worker):
+    # A worker that exits (recycled, killed) stops counting in the gauges summed over
+    # live workers; its counters stay in the totals.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    owned = os.environ.get("AULA_METRICS_DIR_OWNED")
+    if owned:
+        shutil.rmtree(owned, ignore_errors=True)
