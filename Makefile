@@ -55,9 +55,11 @@ CHROMIUM := /usr/bin/chromium
 
 # Debian packages the tests use: Chromium (browser tests), poppler-utils (pdftoppm,
 # pdfsig) and zbar-tools (zbarimg) to read certificates back; redis-server, which the
-# tests start privately (tests/conftest.py) to prove the application copes without it.
+# tests start privately (tests/conftest.py) to prove the application copes without it;
+# haproxy and systemd-analyze, which check the files in deploy/ (tests/test_deploy.py).
 SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/pdftoppm:poppler-utils \
-	/usr/bin/redis-server:redis-server \
+	/usr/bin/redis-server:redis-server /usr/sbin/haproxy:haproxy \
+	/usr/bin/systemd-analyze:systemd \
 	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools
 
 browser-deps: node_modules/.package-lock.json
