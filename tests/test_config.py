@@ -273,6 +273,7 @@ def test_redis_and_broker_settings(tmp_path):
     assert config["CELERY_BROKER_URL"] is None
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    assert config["RATELIMIT_SWALLOW_ERRORS"] is True
 
     config = settings(tmp_path, REDIS_URL="redis://cache:6379/0")
     assert config["CELERY_BROKER_URL"] == "redis://cache:6379/0"

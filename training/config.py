@@ -262,6 +262,9 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_STORAGE_OPTIONS": _redis_client_options() if redis_url else {},
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # Redis lost in the middle of a request (after its limits were checked, before a
+        # failed sign-in is counted): log the error rather than answer 500.
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "aula",
         "RATELIMIT_ENABLED": ratelimit_enabled,

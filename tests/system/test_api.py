@@ -95,3 +95,24 @@ def test_every_operation_with_a_body_documents_the_413_of_the_body_limit(client)
     }
     # Operations without a body do not claim it.
     assert "413" not in spec["paths"]["/api/v1/me"]["get"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("app_settings", "broker", "status"),
+    [
+        ({"CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}, "unreachable", "degraded"),
+        ({"CELERY_BROKER_URL": "amqp://guest@127.0.0.1:1//"}, "unchecked", "ok"),
+    ],
+    ids=["redis broker down", "broker not redis"],
+)
+def test_healthz_names_the_broker_apart_from_redis(client, broker, status):
+    response = client.get("/healthz")
+
+    # Only the database takes the host out of service.
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": status,
+        "database": "ok",
+        "redis": "not_configured",
+        "broker": broker,
+    }

@@ -10,11 +10,6 @@ from training.errors import DATABASE_RETRY_AFTER
 
 blp = Blueprint("system_api", __name__, description="Service health.")
 
-_STATE = (
-    "`ok`; `unreachable`; `not_configured` when the service is not used; `unchecked` for a "
-    "broker that is not Redis."
-)
-
 
 class HealthSchema(Schema):
     status = fields.String(
@@ -27,12 +22,17 @@ class HealthSchema(Schema):
     )
     database = fields.String(metadata={"example": "ok", "description": "`ok` or `unreachable`."})
     redis = fields.String(
-        metadata={"example": "ok", "description": f"Redis at `REDIS_URL`: {_STATE}"}
+        metadata={
+            "example": "ok",
+            "description": "Redis at `REDIS_URL`: `ok`, `unreachable`, or `not_configured`.",
+        }
     )
     broker = fields.String(
         metadata={
             "example": "ok",
-            "description": f"Celery's broker (`CELERY_BROKER_URL`, else `REDIS_URL`): {_STATE}",
+            "description": "Celery's broker (`CELERY_BROKER_URL`, else `REDIS_URL`): `ok`, "
+            "`unreachable`, `not_configured`, or `unchecked` (a broker other than Redis, which "
+            "is not looked at).",
         }
     )
 
