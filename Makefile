@@ -55,10 +55,13 @@ typecheck: $(VENV)/.dev-installed
 CHROMIUM := /usr/bin/chromium
 
 # Debian packages the tests use: Chromium (browser tests), poppler-utils (pdftoppm,
-# pdfsig) and zbar-tools (zbarimg) to read certificates back, redis-server (a private
-# one per test session: the `redis_url` fixture).
+# pdfsig) and zbar-tools (zbarimg) to read certificates back; redis-server, which the
+# tests start privately (the `redis_url` fixture, tests/conftest.py); haproxy and
+# systemd-analyze, which check the files in deploy/ (tests/test_deploy.py).
 SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/pdftoppm:poppler-utils \
-	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools /usr/bin/redis-server:redis-server
+	/usr/bin/redis-server:redis-server /usr/sbin/haproxy:haproxy \
+	/usr/bin/systemd-analyze:systemd \
+	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools
 
 # And those the system tests (tests/system_deploy) start or call: HAProxy as the load
 # balancer, a private redis-server, and PostgreSQL's pg_dump and pg_restore.

@@ -34,7 +34,7 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class Serving:
-    """How gunicorn serves an application: the repository's ``gunicorn.conf.py`` with
+    """How gunicorn serves an application: ``deploy/gunicorn.conf.py`` with
     its worker settings overridden through the environment it reads."""
 
     workers: int = 2
@@ -55,19 +55,19 @@ class Serving:
         }
 
 
-# What gunicorn.conf.py chooses when nothing overrides it.
+# What deploy/gunicorn.conf.py chooses when nothing overrides it.
 CONFIGURED = Serving(workers=2, worker_class="gthread", threads=2)
 
 
 @contextlib.contextmanager
 def gunicorn(target: str, env: dict[str, str], serving: Serving = CONFIGURED) -> Iterator[int]:
-    """``target`` under gunicorn with ``gunicorn.conf.py`` (as in the README's Deploy)."""
+    """``target`` under gunicorn with ``deploy/gunicorn.conf.py`` (as in the README's Deploy)."""
     port = free_port()
     process = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "-c",
-            str(ROOT / "gunicorn.conf.py"),
+            str(ROOT / "deploy" / "gunicorn.conf.py"),
             "--log-level",
             "warning",
             target,

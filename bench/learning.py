@@ -7,14 +7,14 @@ endpoint served the same way in the same run.
 Builds a database (SQLite in a temporary folder, or BENCH_DATABASE_URL, e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/bench; it must be empty) with the shipped
 curriculum and N learners with realistic progress (lessons read, attempts, events), starts
-gunicorn with the repository's gunicorn.conf.py for the application and for a bare Flask
+gunicorn with the repository's deploy/gunicorn.conf.py for the application and for a bare Flask
 app, issues tokens (POST /api/v1/auth/tokens) and signs in a few learners, and prints for
 each learner API endpoint and page the median server time (Server-Timing), the median and
 95th-percentile client time, requests per second and the ratio to the bare endpoint.
 
 --compare-workers also measures the bare endpoint and a few learner requests under each
 worker setting (sync 2 and 4 workers, gthread 2-4 workers x 2-4 threads) and prints the
-comparison used to choose gunicorn.conf.py's defaults.
+comparison used to choose deploy/gunicorn.conf.py's defaults.
 """
 
 from __future__ import annotations

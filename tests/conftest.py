@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, event, text
 
 os.environ["TRAINING_ENV"] = "testing"
 
+from tests.processes import RedisServer
 from training import create_app
 from training.extensions import db
 
@@ -67,18 +68,6 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     here = config.invocation_params.dir
     named = (Path(here, arg.split("::")[0]).resolve() for arg in config.args)
     return None if any(path.is_relative_to(SYSTEM_TESTS) for path in named) else True
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A redis-server of this test session's own (never the machine's shared one): a free
-    port, a temporary folder, nothing saved. Fails when redis-server is not installed."""
-    from tests.processes import start_redis
-
-    process, url = start_redis(tmp_path_factory.mktemp("redis"))
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -300,3 +289,36 @@ def api_token(app: Flask) -> Any:
         return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
     return issue
+
+
+# --- A private Redis --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], RedisServer]]:
+    """``redis_servers()`` starts a new private Redis (stopped at the end of the session)."""
+    started: list[RedisServer] = []
+
+    def start() -> RedisServer:
+        server = RedisServer(tmp_path_factory.mktemp("redis"))
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_servers: Callable[[], RedisServer]) -> str:
+    """The URL of a private Redis shared by the whole test session (the system tests)."""
+    return redis_servers().url
+
+
+@pytest.fixture
+def redis_server(redis_servers: Callable[[], RedisServer]) -> Iterator[RedisServer]:
+    """A private Redis for one test, which the test may stop and start."""
+    server = redis_servers()
+    yield server
+    server.stop()

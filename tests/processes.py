@@ -52,29 +52,41 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], *, seconds: float
     raise TimeoutError(f"nothing listens on port {port} after {seconds} s: {process.args!r}")
 
 
-def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A redis-server of the caller's own, in ``folder``, keeping nothing on disk; returns
-    the process and its URL. Stop it with ``terminate()``."""
-    program = require_program("redis-server", "redis-server")
-    port = free_port()
-    folder.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [
-            program,
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--dir", str(folder),
-            "--save", "",
-            "--appendonly", "no",
-            "--logfile", str(folder / "redis.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, process)
-    except Exception:
-        process.kill()
-        raise
-    return process, f"redis://127.0.0.1:{port}/0"
+class RedisServer:
+    """A ``redis-server`` of the caller's own, on a free port, in ``directory``, keeping
+    nothing on disk; it can be stopped (killed) and started again on the same port."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        program = require_program("redis-server", "redis-server")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                program,
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--dir", str(self.directory),
+                "--save", "",
+                "--appendonly", "no",
+                "--logfile", str(self.directory / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_for_port(self.port, self.process, seconds=10)
+        except Exception:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None

@@ -117,13 +117,6 @@ def test_default_database_is_a_sqlite_file_under_instance(tmp_path):
     assert "connect_args" not in config["SQLALCHEMY_ENGINE_OPTIONS"]
 
 
-def test_postgres_connections_time_out(tmp_path):
-    config = settings(tmp_path, DATABASE_URL="postgres://db/aula")
-
-    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
-    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
-
-
 @pytest.mark.parametrize("language", ["de", "ES", "spanish"])
 def test_unknown_default_language_is_refused(tmp_path, language):
     with pytest.raises(ConfigurationError, match="DEFAULT_LANGUAGE"):
@@ -260,3 +253,46 @@ def test_content_item_checks_default_to_errors_and_accept_warn_only(tmp_path):
     assert warn["CONTENT_ITEM_CHECKS"] == "warn"
     with pytest.raises(ConfigurationError, match="CONTENT_ITEM_CHECKS"):
         settings(tmp_path, TRAINING_ENV="testing", CONTENT_ITEM_CHECKS="skip")
+
+
+def test_postgresql_connections_give_up_quickly_and_are_tested_before_use(tmp_path):
+    url = "postgresql://u@db/aula"
+    config = settings(tmp_path, DATABASE_URL=url)
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": 3},
+    }
+    config = settings(tmp_path, DATABASE_URL=url, DATABASE_CONNECT_TIMEOUT="10")
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 10}
+    with pytest.raises(ConfigurationError, match="DATABASE_CONNECT_TIMEOUT"):
+        settings(tmp_path, DATABASE_URL=url, DATABASE_CONNECT_TIMEOUT="0")
+
+
+def test_redis_and_broker_settings(tmp_path):
+    config = settings(tmp_path)
+    assert config["CELERY_BROKER_URL"] is None
+    assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True
+    assert config["RATELIMIT_SWALLOW_ERRORS"] is True
+
+    config = settings(tmp_path, REDIS_URL="redis://cache:6379/0")
+    assert config["CELERY_BROKER_URL"] == "redis://cache:6379/0"
+    assert config["RATELIMIT_STORAGE_OPTIONS"]["socket_connect_timeout"] == 1
+    assert config["RATELIMIT_STORAGE_OPTIONS"]["wrap_exceptions"] is True
+
+    config = settings(tmp_path, REDIS_URL="redis://cache/0", CELERY_BROKER_URL="redis://mq/1")
+    assert config["CELERY_BROKER_URL"] == "redis://mq/1"
+
+
+def test_metrics_settings(tmp_path):
+    config = settings(tmp_path)
+    assert config["METRICS_TOKEN"] is None
+    assert config["METRICS_ALLOWED_NETWORKS"] == ()
+
+    config = settings(
+        tmp_path, METRICS_TOKEN=" t0ken ", METRICS_ALLOWED_NETWORKS="10.1.2.0/24, 127.0.0.1,::1"
+    )
+    assert config["METRICS_TOKEN"] == "t0ken"
+    assert config["METRICS_ALLOWED_NETWORKS"] == ("10.1.2.0/24", "127.0.0.1/32", "::1/128")
+    with pytest.raises(ConfigurationError, match="METRICS_ALLOWED_NETWORKS"):
+        settings(tmp_path, METRICS_ALLOWED_NETWORKS="10.0.0.0/8, intranet")

@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_commands(app)
     _connect_signals()
 
-    from training import authz, errors, i18n, logs, security, timing, unit_of_work
+    from training import authz, errors, i18n, logs, metrics, security, timing, unit_of_work
     from training.audit import services as audit
 
     logs.init_app(app)
@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     authz.init_app(app)
     security.init_app(app)
     timing.init_app(app)
+    metrics.init_app(app)
     i18n.init_app(app)
     # Last: its after_request hook runs first, so that a failed commit's 500 gets the
     # headers of every other hook.
@@ -55,6 +56,7 @@ def _init_extensions(app: Flask) -> None:
     # Import every model so that metadata (and Alembic) know the whole schema.
     from training import (
         database_events,
+        limiting,
         models,  # noqa: F401
     )
     from training.accounts import authentication
@@ -69,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_locale_selector)
     limiter.init_app(app)
+    limiting.init_app(app)
     api.init_app(app, spec_kwargs={"servers": [{"url": "/"}], "extra_plugins": [BodyLimitPlugin()]})
     if not app.config["REDIS_URL"] and app.config["TRAINING_ENV"] == "production":
         app.logger.warning(

@@ -72,6 +72,31 @@ def _rate(environ: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _networks(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """The variable ``name`` as comma-separated networks (``10.0.0.0/8, ::1``); a typo
+    stops the start rather than open or close a door silently."""
+    import ipaddress
+
+    networks = []
+    for part in environ.get(name, "").split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise ConfigurationError(
+                f"{name} must list networks such as '10.0.0.0/8, 127.0.0.1', not {part.strip()!r}."
+            ) from None
+    return tuple(networks)
+
+
+def _redis_client_options() -> dict[str, Any]:
+    """How the rate limiter talks to Redis: give up within a second on a Redis that is
+    down or unreachable, and raise the limits library's StorageError, which the sign-in
+    limits catch (training.limiting)."""
+    return {"socket_connect_timeout": 1, "socket_timeout": 1, "wrap_exceptions": True}
+
+
 def _development_secret_key(instance_path: Path) -> str:
     """Return the key kept under ``instance/``, creating it (mode 0600) the first time."""
     key_file = instance_path / "secret_key"
@@ -148,9 +173,16 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
 
     redis_url = environ.get("REDIS_URL", "").strip() or None
     url = database_url(environ, instance_path)
+    # A pooled connection is tested before each use (a restarted server's are dead), and
+    # connecting gives up quickly: while the database is away requests get a 503 at once
+    # instead of holding a worker thread, and the first request after it returns is served.
     engine_options: dict[str, Any] = {"pool_pre_ping": True}
     if url.startswith("postgresql"):
-        engine_options["connect_args"] = {"connect_timeout": 5}
+        engine_options["connect_args"] = {
+            "connect_timeout": _number(
+                environ, "DATABASE_CONNECT_TIMEOUT", 3, minimum=1, maximum=60
+            )
+        }
 
     key_secret = environ.get("KEY_ENCRYPTION_SECRET", "").strip() or secret_key
     ratelimit_enabled = _flag(environ.get("RATELIMIT_ENABLED"), True)
@@ -167,6 +199,12 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "REDIS_URL": redis_url,
+        # Celery's broker; Redis (REDIS_URL) when unset. /healthz and /metrics look at it.
+        "CELERY_BROKER_URL": environ.get("CELERY_BROKER_URL", "").strip() or redis_url,
+        # /metrics (Prometheus) answers only a bearer METRICS_TOKEN or a client in one of
+        # METRICS_ALLOWED_NETWORKS; with neither set it does not exist (404).
+        "METRICS_TOKEN": environ.get("METRICS_TOKEN", "").strip() or None,
+        "METRICS_ALLOWED_NETWORKS": _networks(environ, "METRICS_ALLOWED_NETWORKS"),
         "DEFAULT_LANGUAGE": default_language,
         "BABEL_DEFAULT_LOCALE": default_language,
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
@@ -218,8 +256,15 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "AUDIT_DENIALS_PER_MINUTE": _number(
             environ, "AUDIT_DENIALS_PER_MINUTE", 20, minimum=0, maximum=10000
         ),
-        # Rate limits are shared between workers through Redis when there is one.
+        # Rate limits are shared between workers through Redis when there is one. When
+        # Redis cannot be reached, every limit keeps applying, counted in each process's
+        # memory until Redis answers again (README, "When Redis is down").
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": _redis_client_options() if redis_url else {},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # Redis lost in the middle of a request (after its limits were checked, before a
+        # failed sign-in is counted): log the error rather than answer 500.
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "aula",
         "RATELIMIT_ENABLED": ratelimit_enabled,

@@ -18,7 +18,12 @@ def test_healthz_when_all_is_well(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "not_configured",
+        "broker": "not_configured",
+    }
     assert response.mimetype == "application/json"
 
 
@@ -34,7 +39,12 @@ def test_healthz_answers_503_when_the_database_is_unreachable(unreachable_app):
     response = unreachable_app.test_client().get("/healthz")
 
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
+    assert response.get_json() == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "redis": "not_configured",
+        "broker": "not_configured",
+    }
     assert response.headers["Content-Security-Policy"]
 
 
@@ -85,3 +95,24 @@ def test_every_operation_with_a_body_documents_the_413_of_the_body_limit(client)
     }
     # Operations without a body do not claim it.
     assert "413" not in spec["paths"]["/api/v1/me"]["get"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("app_settings", "broker", "status"),
+    [
+        ({"CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}, "unreachable", "degraded"),
+        ({"CELERY_BROKER_URL": "amqp://guest@127.0.0.1:1//"}, "unchecked", "ok"),
+    ],
+    ids=["redis broker down", "broker not redis"],
+)
+def test_healthz_names_the_broker_apart_from_redis(client, broker, status):
+    response = client.get("/healthz")
+
+    # Only the database takes the host out of service.
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": status,
+        "database": "ok",
+        "redis": "not_configured",
+        "broker": broker,
+    }

@@ -1,5 +1,5 @@
 """The system tests' harness: the application as an operator runs it, in real processes on
-this machine (gunicorn with the repository's gunicorn.conf.py, HAProxy from Debian, a
+this machine (gunicorn with the repository's deploy/gunicorn.conf.py, HAProxy from Debian, a
 private redis-server, PostgreSQL), each in a process group of its own, with its log in
 the test's folder.
 
@@ -236,20 +236,15 @@ class AppServer:
 
 
 def app_servers(stack: Stack, environment: Mapping[str, str], *names: str) -> list[AppServer]:
-    """One ``gunicorn -c gunicorn.conf.py 'wsgi:app'`` per name, each on a port of its
+    """One ``gunicorn -c deploy/gunicorn.conf.py 'wsgi:app'`` per name, each on a port of its
     own, started together; returns once every ``/healthz`` answers 200."""
     servers = []
     for name in names:
         port = free_port()
         process = stack.start(
             name,
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-            {
-                **environment,
-                "GUNICORN_BIND": f"127.0.0.1:{port}",
-                # Two masters on one machine: a control socket each.
-                "GUNICORN_CMD_ARGS": f"--control-socket {stack.folder / name}.ctl",
-            },
+            [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+            {**environment, "GUNICORN_BIND": f"127.0.0.1:{port}"},
         )
         servers.append(AppServer(name, f"http://127.0.0.1:{port}", process))
     for server in servers:

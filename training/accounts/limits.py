@@ -101,19 +101,20 @@ def _slow_down(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from training import limiting
         from training.extensions import limiter
 
         if request.method != "POST" or not limiter.enabled:
             return view(*args, **kwargs)
         ceiling = parse(str(current_app.config["LOGIN_SLOWDOWN_PER_ACCOUNT"]))
         key = _storage_args("login-ceiling", account_id())
-        if not limiter.limiter.test(ceiling, *key):
+        if not limiting.test(ceiling, *key):
             time.sleep(float(current_app.config["LOGIN_SLOWDOWN_SECONDS"]))
 
         @after_this_request
         def count(response: Response) -> Response:
             if _failed(response):
-                limiter.limiter.hit(ceiling, *key)
+                limiting.hit(ceiling, *key)
             return response
 
         return view(*args, **kwargs)
@@ -155,9 +156,10 @@ def reset_limits(view):  # type: ignore[no-untyped-def]
 
 def reset_mail_allowed(email: str) -> bool:
     """Count one reset mail to the account; False once its budget is spent."""
+    from training import limiting
     from training.extensions import limiter
 
     if not limiter.enabled:
         return True
     item = parse(str(current_app.config["PASSWORD_RESET_LIMIT_PER_ACCOUNT"]))
-    return bool(limiter.limiter.hit(item, *_storage_args("reset-mail", email)))
+    return limiting.hit(item, *_storage_args("reset-mail", email))

@@ -83,14 +83,14 @@ def _under_denial_budget(actor: Any) -> bool:
     in the rate limiter's storage (shared by the workers through Redis)."""
     from limits import parse
 
-    from training.extensions import limiter
+    from training import limiting
 
     per_minute = int(current_app.config["AUDIT_DENIALS_PER_MINUTE"])
     if per_minute <= 0:
         return False
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
     item = parse(f"{per_minute} per minute")
-    return bool(limiter.limiter.hit(item, prefix, "audit-denials", str(getattr(actor, "id", ""))))
+    return limiting.hit(item, prefix, "audit-denials", str(getattr(actor, "id", "")))
 
 
 def _on_access_denied(
