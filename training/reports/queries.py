@@ -48,17 +48,22 @@ def learners(scope: Scope, *columns: Any) -> Query:
 
 def narrow_people(statement: Query, user_id: Any, scope: Scope) -> Query:
     """Keep rows whose ``user_id`` is at the filtered post and in the filtered cohort."""
+    return statement.where(*people_conditions(user_id, scope))
+
+
+def people_conditions(user_id: Any, scope: Scope) -> list[ColumnElement[bool]]:
+    """The conditions that ``user_id`` is at the filtered post and in the filtered
+    cohort (none without those filters)."""
+    conditions = []
     if scope.post is not None:
-        statement = statement.where(
-            user_id.in_(select(User.id).where(User.post_id == scope.post.id))
-        )
+        conditions.append(user_id.in_(select(User.id).where(User.post_id == scope.post.id)))
     if scope.cohort is not None:
-        statement = statement.where(
+        conditions.append(
             user_id.in_(
                 select(CohortMember.user_id).where(CohortMember.cohort_id == scope.cohort.id)
             )
         )
-    return statement
+    return conditions
 
 
 def newest_progress() -> tuple[Any, ColumnElement[bool]]:
