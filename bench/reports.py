@@ -403,9 +403,9 @@ def main() -> None:
     # The item analyses once more with their figures computed on every request (no
     # cache): what the first request after a newly graded attempt costs.
     uncached = {
-        f"{name} (no cache)": path
-        for name, path in {**coordinator_pages, **author_pages}.items()
-        if name.startswith("item")
+        "item analysis, cold": "/api/v1/reports/items",
+        "item analysis page, cold": "/coordination/reports/items",
+        "item statistics, cold": "/content/item-statistics",
     }
     with gunicorn("wsgi:app", {**app_env(url), "REPORT_CACHE_ENTRIES": "0"}) as port:
         results += measure_pages(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests.catalog.conftest import SHIPPED
 from tests.factories import create_module_version, create_post_for, create_user
-from training.accounts.models import User
+from training.accounts.models import User, UserRole
 from training.catalog import services as catalog
 from training.catalog.models import Module, ModuleVersion, Question
 from training.database import utcnow
@@ -327,3 +327,135 @@ def test_the_cache_is_bounded_and_can_be_turned_off() -> None:
     off.get_or_compute("a", 1, compute("x"))
     off.get_or_compute("a", 1, compute("y"))
     assert computed[-2:] == ["x", "y"] and len(off) == 0
+
+
+# --- The ministry page's figures, computed again from the rows ---------------------------
+
+
+def _learners(ministry_id: int) -> list[User]:
+    learner_ids = set(
+        db.session.scalars(select(UserRole.user_id).where(UserRole.role == "learner"))
+    )
+    return [
+        user
+        for user in db.session.scalars(select(User).where(User.ministry_id == ministry_id))
+        if user.id in learner_ids
+    ]
+
+
+def _newest_rows() -> dict[tuple[int, int], ModuleProgress]:
+    newest: dict[tuple[int, int], ModuleProgress] = {}
+    for row in db.session.scalars(select(ModuleProgress)):
+        key = (row.user_id, row.module_id)
+        if key not in newest or (row.started_at, row.id) > (
+            newest[key].started_at,
+            newest[key].id,
+        ):
+            newest[key] = row
+    return newest
+
+
+def test_module_and_post_summaries_equal_the_figures_computed_from_the_rows(
+    generated: Generated,
+) -> None:
+    scope = services.scope(generated.coordinator)
+    assert scope.program is not None
+    learners = _learners(generated.coordinator.ministry_id)
+    newest = _newest_rows()
+    expected_modules = []
+    for module in scope.program.modules:
+        rows = [newest[(u.id, module.id)] for u in learners if (u.id, module.id) in newest]
+        scores = [row.best_score for row in rows if row.best_score is not None]
+        expected_modules.append(
+            (
+                module.id,
+                len(learners),
+                len(rows),
+                sum(1 for row in rows if row.completed_at is not None),
+                round(sum(scores) / len(scores), 1) if scores else None,
+            )
+        )
+    found_modules = [
+        (s.module.id, s.learners, s.started, s.completed, s.average_best_score)
+        for s in services.module_summaries(scope)
+    ]
+    assert found_modules == expected_modules
+    # The newer version's rows count (in progress), not the older completed ones.
+    first = scope.program.modules[0].id
+    assert any(newest[(u.id, first)].completed_at is None for u in generated.learners[::7])
+
+    module_ids = set(scope.program.module_ids)
+    started = {user_id for (user_id, module_id) in newest if module_id in module_ids}
+    expected_posts = {
+        post_id: (
+            sum(1 for u in learners if u.post_id == post_id),
+            sum(1 for u in learners if u.post_id == post_id and u.id in started),
+        )
+        for post_id in {u.post_id for u in learners}
+    }
+    found_posts = {s.post_id: (s.learners, s.started) for s in services.post_summaries(scope)}
+    assert {k: v for k, v in found_posts.items() if v[0]} == expected_posts
+
+
+def test_every_page_of_the_completion_report_is_a_slice_of_the_whole(
+    generated: Generated,
+) -> None:
+    """The page's rows are found from the learners' index (a window of learners, not
+    of rows): pages of a size that is no multiple of the modules, laid end to end, are
+    the whole report, row for row, as the export streams it and as computed here."""
+    scope = services.scope(generated.coordinator)
+    assert scope.program is not None
+    whole = [
+        (row.learner_id, row.module.id, row.status, row.best_score)
+        for row in services.completion_stream(scope)
+    ]
+    newest = _newest_rows()
+    expected = []
+    for user in sorted(
+        _learners(generated.coordinator.ministry_id), key=lambda u: (u.full_name, u.id)
+    ):
+        for module in scope.program.modules:
+            row = newest.get((user.id, module.id))
+            status = (
+                "not_started"
+                if row is None
+                else "in_progress"
+                if row.completed_at is None
+                else "completed"
+            )
+            expected.append((user.id, module.id, status, row.best_score if row else None))
+    assert whole == expected
+    per_page = 7
+    pages = []
+    total = 0
+    for page in range(1, len(whole) // per_page + 3):
+        rows, total = services.completion_page(scope, page, per_page)
+        pages += [(r.learner_id, r.module.id, r.status, r.best_score) for r in rows]
+    assert pages == whole and total == len(whole)
+
+
+def test_the_page_links_to_its_pages(generated: Generated, logged_in: Any) -> None:
+    client = logged_in(generated.coordinator)
+    post = generated.posts[0]
+    page = client.get("/coordination/reports?page=3&lang=en").get_data(as_text=True)
+    learners = len(_learners(generated.coordinator.ministry_id))
+    scope = services.scope(generated.coordinator)
+    assert scope.program is not None
+    pages = -(-learners * len(scope.program.modules) // 100)
+    assert pages >= 6
+    nav = page[page.index('<nav class="pager" aria-label="Report pages">') :]
+    nav = nav[: nav.index("</nav>")]
+    assert 'aria-current="page"' in nav and nav.count("aria-current") == 1
+    assert f'page=3" aria-current="page" aria-label="Page 3 of {pages}"' in nav
+    for number in (1, 2, 4, 5, pages):
+        assert f'page={number}" aria-label="Page {number} of {pages}"' in nav
+    assert f'page={pages - 1}"' not in nav
+    assert 'rel="prev">Previous page</a>' in nav and 'rel="next">Next page</a>' in nav
+    assert "…" in nav  # pages 6 to the last but one are left out
+    # The filters go along; French has the words too.
+    filtered = client.get(f"/coordination/reports?post={post.id}&lang=fr").get_data(as_text=True)
+    if "page-list" in filtered:
+        assert "Page suivante" in filtered
+        assert f"post={post.id}&amp;lang=fr&amp;page=2" in filtered
+    spanish = client.get("/coordination/reports?page=2").get_data(as_text=True)
+    assert "Página siguiente" in spanish and 'aria-current="page"' in spanish

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -68,17 +68,16 @@ def people_conditions(user_id: Any, scope: Scope) -> list[ColumnElement[bool]]:
 
 def newest_progress() -> tuple[Any, ColumnElement[bool]]:
     """An alias of :class:`ModuleProgress` to outer-join on a learner and a module, and
-    the condition that keeps only their newest row (no later one exists). Written as
-    ``NOT EXISTS`` so that both databases answer it from the (user, module) index."""
+    the condition that keeps only their newest row (no later one exists: none started
+    later, nor at the same instant with a higher id). Written as ``NOT EXISTS`` with a
+    row-value comparison, so that both databases answer it with one seek in the index on
+    (user, module, started_at, id) (migration 0017)."""
     progress = aliased(ModuleProgress, name="progress")
     newer = aliased(ModuleProgress, name="newer")
     is_newest = ~exists().where(
         newer.user_id == progress.user_id,
         newer.module_id == progress.module_id,
-        or_(
-            newer.started_at > progress.started_at,
-            and_(newer.started_at == progress.started_at, newer.id > progress.id),
-        ),
+        tuple_(newer.started_at, newer.id) > tuple_(progress.started_at, progress.id),
     )
     return progress, is_newest
 
