@@ -24,7 +24,7 @@ from training.extensions import db
 from training.ministries.models import Post
 from training.progress.models import ModuleProgress
 from training.quizzes.models import Attempt, AttemptAnswer
-from training.reports import item_statistics, services
+from training.reports import item_statistics, services, views
 from training.reports.cache import ResultCache
 
 LEARNERS = 60
@@ -441,7 +441,7 @@ def test_the_page_links_to_its_pages(generated: Generated, logged_in: Any) -> No
     learners = len(_learners(generated.coordinator.ministry_id))
     scope = services.scope(generated.coordinator)
     assert scope.program is not None
-    pages = -(-learners * len(scope.program.modules) // 100)
+    pages = -(-learners * len(scope.program.modules) // views.PAGE_ROWS)
     assert pages >= 6
     nav = page[page.index('<nav class="pager" aria-label="Report pages">') :]
     nav = nav[: nav.index("</nav>")]
