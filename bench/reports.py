@@ -10,10 +10,10 @@ certificates) plus a tenth as many in the other ministries, starts gunicorn with
 for the application and for a bare Flask app, signs in a coordinator, a regional user
 and an administrator (the authors' item statistics), and prints for each report the
 median server time (Server-Timing), the median client time, requests per second and the
-ratio to the bare endpoint. The item analyses keep
-their figures while the graded attempts are unchanged (training/reports/cache.py), so
-they are measured a second time with that cache off (``REPORT_CACHE_ENTRIES=0``): the
-cost of the first request after an attempt is graded.
+ratio to the bare endpoint. The item analyses keep their figures while the graded
+attempts are unchanged (training/reports/cache.py), so they are measured a second time
+with that cache off (``REPORT_CACHE_ENTRIES=0``, "cold"): the cost of the first request
+after an attempt is graded.
 
 ``--only pages`` measures the ministry page and the item analyses only; ``--reuse``
 keeps a database that ``BENCH_DATABASE_URL`` names and an earlier run populated.
@@ -280,6 +280,42 @@ def populated(url: str) -> bool:
     return bool(found)
 
 
+def in_process(url: str, pages: dict[str, tuple[str, str]], repeat: int = 15) -> None:
+    """Each page requested ``repeat`` times in this process, one at a time, after two
+    warm-up requests: medians of wall time and of this process's CPU time. On a machine
+    shared with other work the CPU time is the steadier figure (on SQLite it includes
+    the database's work; on PostgreSQL the server's work is elsewhere)."""
+    import re
+    import statistics
+
+    from training import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    clients: dict[str, Any] = {}
+    for name, (email, path) in pages.items():
+        client = clients.get(email)
+        if client is None:
+            client = clients[email] = app.test_client()
+            form = client.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form)
+            client.post(
+                "/login",
+                data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
+            )
+        wall, cpu = [], []
+        for n in range(repeat + 2):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            if n >= 2:
+                wall.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
+        print(
+            f"{name:<28} wall {statistics.median(wall):7.1f} ms   "
+            f"CPU of this process {statistics.median(cpu):7.1f} ms"
+        )
+
+
 def export_peak(url: str, format_name: str) -> tuple[int, int, int, float]:
     """Export the whole completion report in ``format_name`` in this process: (rows,
     bytes, peak traced bytes, seconds)."""
@@ -427,6 +463,17 @@ def main() -> None:
             max_seconds=120,
         )
     print(table(results, baseline))
+    print("One request at a time, in this process (REPORT_CACHE_ENTRIES as configured):")
+    in_process(
+        url,
+        {
+            "ministry page": (COORDINATOR, "/coordination/reports"),
+            "ministry page 50": (COORDINATOR, "/coordination/reports?page=50"),
+            "item analysis": (COORDINATOR, "/api/v1/reports/items"),
+            "item analysis page": (COORDINATOR, "/coordination/reports/items"),
+            "item statistics page": (AUTHOR, "/content/item-statistics"),
+        },
+    )
     if args.only == "pages":
         folder.cleanup()
         return

@@ -24,7 +24,7 @@ from training.extensions import db
 from training.ministries.models import Post
 from training.progress.models import ModuleProgress
 from training.quizzes.models import Attempt, AttemptAnswer
-from training.reports import item_statistics, services, views
+from training.reports import item_statistics, items, services, views
 from training.reports.cache import ResultCache
 
 LEARNERS = 60
@@ -459,3 +459,19 @@ def test_the_page_links_to_its_pages(generated: Generated, logged_in: Any) -> No
         assert f"post={post.id}&amp;lang=fr&amp;page=2" in filtered
     spanish = client.get("/coordination/reports?page=2").get_data(as_text=True)
     assert "Página siguiente" in spanish and 'aria-current="page"' in spanish
+
+
+def test_the_item_analysis_holds_a_few_rows_per_question_whatever_the_answers(
+    generated: Generated,
+) -> None:
+    """The one pass over the answers is grouped in the database: at most three rows
+    (upper, lower, neither) per question reach Python, however many answers there are."""
+    conditions = items.graded(Attempt.ministry_id == generated.coordinator.ministry_id)
+    attempts = items.graded_attempts(conditions)
+    rows = db.session.execute(items.group_answers(conditions, attempts)).all()
+    questions = {row.question_id for row in rows}
+    answers = sum(int(row.answers) for row in rows)
+    assert len(rows) <= 3 * len(questions) < answers
+    assert answers == sum(
+        n for n, _f, _d in expected_indices(generated.coordinator.ministry_id, 0).values()
+    )
