@@ -90,7 +90,7 @@ def test_coordinator_pages_through_a_long_table(
 ) -> None:
     """Past one page of the per-person table: numbered links, the current page marked
     for assistive technology, previous and next; the summaries still count everyone."""
-    add_learners("GT", 60, tag="paged")
+    add_learners("GT", 120, tag="paged")
     sign_in(page, world.coordinator.email)
     page.goto("/coordination/reports")
     pager = page.get_by_role("navigation", name="Páginas del informe")
@@ -102,8 +102,8 @@ def test_coordinator_pages_through_a_long_table(
     pager = page.get_by_role("navigation", name="Páginas del informe")
     expect(pager.locator('[aria-current="page"]')).to_have_text("2")
     expect(pager.get_by_role("link", name="Página anterior")).to_be_visible()
-    # 60 learners without a post, eva and the coordinator: every page's people count.
-    expect(page.get_by_role("table", name="Avance por puesto")).to_contain_text("62")
+    # 120 learners without a post, eva and the coordinator: every page's people count.
+    expect(page.get_by_role("table", name="Avance por puesto")).to_contain_text("122")
     assert_accessible(page)
 
     pager.get_by_role("link", name="Página siguiente").click()

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     case,
+    cast,
     func,
     literal,
     select,
@@ -71,7 +73,8 @@ def graded_attempts(conditions: list[Any]) -> GradedAttempts:
             Attempt.module_version_id,
             func.count(),
             func.sum(Attempt.id),
-            func.sum(Attempt.score * Attempt.id),
+            # In 64 bits: score × id overflows PostgreSQL's integer past 21 million ids.
+            func.sum(cast(Attempt.score, BigInteger) * Attempt.id),
         )
         .where(*conditions)
         .group_by(Attempt.module_version_id)
@@ -117,18 +120,19 @@ def kelley_group(conditions: list[Any], attempts: GradedAttempts) -> ColumnEleme
     bounds: dict[int, dict[int, tuple[int, int]]] = {}
     for row in db.session.execute(union_all(*parts)):
         bounds.setdefault(row.version, {})[row.side] = (row.score, row.id)
-    return case(
-        {
-            version: case(
-                (tuple_(*key) >= tuple_(*sides[UPPER]), UPPER),
-                (tuple_(*key) <= tuple_(*sides[LOWER]), LOWER),
-                else_=0,
-            )
-            for version, sides in bounds.items()
-        },
-        value=Attempt.module_version_id,
-        else_=0,
-    )
+    groups = {
+        version: case(
+            (tuple_(*key) >= tuple_(*sides[UPPER]), UPPER),
+            (tuple_(*key) <= tuple_(*sides[LOWER]), LOWER),
+            else_=0,
+        )
+        for version, sides in bounds.items()
+        # Both bounds, unless attempts went away between the two queries.
+        if len(sides) == 2
+    }
+    if not groups:
+        return literal(0)
+    return case(groups, value=Attempt.module_version_id, else_=0)
 
 
 def group_answers(conditions: list[Any], attempts: GradedAttempts) -> Query:

@@ -18,7 +18,7 @@ from training.reports import api, external, item_statistics, presenters, schemas
 
 blueprint = Blueprint("reports", __name__)
 
-PAGE_ROWS = 50
+PAGE_ROWS = 100
 OVERDUE_ROWS = 50
 EXTERNAL_ROWS = 50
 
