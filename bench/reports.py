@@ -4,14 +4,21 @@ memory of a 50,000-row CSV export.
     .venv/bin/python bench/reports.py [--staff 5000] [--requests 200] [--concurrency 4]
 
 Builds a database (SQLite in a temporary folder, or BENCH_DATABASE_URL) with the shipped
-curriculum (ten modules), ``--staff`` learners of Guatemala with realistic progress
+curriculum (eleven modules), ``--staff`` learners of Guatemala with realistic progress
 (module progress, graded attempts with their answers, program completions and
 certificates) plus a tenth as many in the other ministries, starts gunicorn with 2 workers
-for the application and for a bare Flask app, signs in a coordinator and a regional user,
-and prints for each report the median server time (Server-Timing), the median client
-time, requests per second and the ratio to the bare endpoint.
+for the application and for a bare Flask app, signs in a coordinator, a regional user
+and an administrator (the authors' item statistics), and prints for each report the
+median server time (Server-Timing), the median client time, requests per second and the
+ratio to the bare endpoint. The item analyses keep their figures while the graded
+attempts are unchanged (training/reports/cache.py), so they are measured a second time
+with that cache off (``REPORT_CACHE_ENTRIES=0``, "cold"): the cost of the first request
+after an attempt is graded.
 
-Then it exports the whole completion report (staff × 10 rows: 50,000 by default) as CSV
+``--only pages`` measures the ministry page and the item analyses only; ``--reuse``
+keeps a database that ``BENCH_DATABASE_URL`` names and an earlier run populated.
+
+Then it exports the whole completion report (staff × 11 rows: 55,000 by default) as CSV
 in this process, under tracemalloc, and prints the peak memory next to the size of the
 file: the export streams, so the peak stays near one chunk of rows whatever the size.
 """
@@ -40,6 +47,7 @@ from common import (
 
 COORDINATOR = "coordinacion@bench.example.org"
 REGIONAL = "secretaria@bench.example.org"
+AUTHOR = "contenidos@bench.example.org"
 
 
 def populate(url: str, staff: int) -> None:
@@ -116,7 +124,11 @@ def populate(url: str, staff: int) -> None:
             )
             roles.append({"user_id": n, "role": "learner"})
         for n, (email, role, ministry_id) in enumerate(
-            [(COORDINATOR, "coordinator", guatemala), (REGIONAL, "regional", ministries["CR"])],
+            [
+                (COORDINATOR, "coordinator", guatemala),
+                (REGIONAL, "regional", ministries["CR"]),
+                (AUTHOR, "admin", ministries["CR"]),
+            ],
             start=people + 1,
         ):
             users.append(
@@ -136,12 +148,12 @@ def populate(url: str, staff: int) -> None:
         db.session.execute(insert(User), users)
         db.session.execute(insert(UserRole), roles)
 
+        # How many modules each learner started: none or all of them most often.
+        weights = [3] + [2 if n < 5 else 1 for n in range(len(versions) - 1)] + [3]
         progress, attempts, answers, completions, certificates = [], [], [], [], []
         attempt_id = 0
         for user in users[:people]:
-            started = random.choices(
-                range(len(versions) + 1), weights=[3, 2, 2, 2, 2, 2, 1, 1, 1, 1, 3]
-            )[0]
+            started = random.choices(range(len(versions) + 1), weights=weights)[0]
             skill = random.random()
             for index, version in enumerate(versions[:started]):
                 done = index < started - 1 or random.random() < 0.5
@@ -237,6 +249,10 @@ def populate(url: str, staff: int) -> None:
             [{"cohort_id": cohort.id, "user_id": u["id"]} for u in users[: staff // 2]],
         )
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            # What autovacuum does on a live database: the planner's statistics.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.exec_driver_sql("VACUUM ANALYZE")
         print(
             f"database: {staff} learners of GT and {people - staff} of other ministries, "
             f"{len(versions)} modules, {len(progress)} module progress rows, "
@@ -244,6 +260,60 @@ def populate(url: str, staff: int) -> None:
             f"{len(certificates)} certificates"
         )
         db.engine.dispose()
+
+
+def populated(url: str) -> bool:
+    """Whether the database at ``url`` holds this script's data already."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DBAPIError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT count(*) FROM user_account WHERE email = :email"), {"email": AUTHOR}
+            ).scalar()
+    except DBAPIError:
+        return False
+    finally:
+        engine.dispose()
+    return bool(found)
+
+
+def in_process(url: str, pages: dict[str, tuple[str, str]], repeat: int = 15) -> None:
+    """Each page requested ``repeat`` times in this process, one at a time, after two
+    warm-up requests: medians of wall time and of this process's CPU time. On a machine
+    shared with other work the CPU time is the steadier figure (on SQLite it includes
+    the database's work; on PostgreSQL the server's work is elsewhere)."""
+    import re
+    import statistics
+
+    from training import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False})
+    clients: dict[str, Any] = {}
+    for name, (email, path) in pages.items():
+        client = clients.get(email)
+        if client is None:
+            client = clients[email] = app.test_client()
+            form = client.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', form)
+            client.post(
+                "/login",
+                data={"email": email, "password": PASSWORD, "csrf_token": token.group(1)},
+            )
+        wall, cpu = [], []
+        for n in range(repeat + 2):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+            if n >= 2:
+                wall.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - started_cpu) * 1000)
+        print(
+            f"{name:<28} wall {statistics.median(wall):7.1f} ms   "
+            f"CPU of this process {statistics.median(cpu):7.1f} ms"
+        )
 
 
 def export_peak(url: str, format_name: str) -> tuple[int, int, int, float]:
@@ -305,28 +375,55 @@ def main() -> None:
     parser.add_argument("--staff", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database BENCH_DATABASE_URL names if it is already populated "
+        "(an earlier run of this script), instead of populating it",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("pages", "all"),
+        default="all",
+        help="pages: the ministry page and the item analyses only (no exports)",
+    )
     args = parser.parse_args()
 
     url, folder = temporary_database()
-    started = time.perf_counter()
-    populate(url, args.staff)
-    print(f"populated in {time.perf_counter() - started:.1f} s")
+    if args.reuse and populated(url):
+        print(f"database: reused ({url.split('@')[-1]})")
+    else:
+        started = time.perf_counter()
+        populate(url, args.staff)
+        print(f"populated in {time.perf_counter() - started:.1f} s")
     coordinator_pages = {
         "completion JSON": "/api/v1/reports/completion",
         "completion filtered": "/api/v1/reports/completion?post=3&status=completed",
         "ministry page": "/coordination/reports",
+        "ministry page 50": "/coordination/reports?page=50",
         "item analysis": "/api/v1/reports/items",
+        "item analysis page": "/coordination/reports/items",
         "overdue": "/api/v1/reports/overdue",
     }
+    author_pages = {"item statistics page": "/content/item-statistics"}
     exports = {"completion CSV": "/api/v1/reports/completion?format=csv"}
     regional_pages = {"regional": "/api/v1/reports/regional", "regional page": "/regional"}
+    if args.only == "pages":
+        coordinator_pages = {
+            name: path
+            for name, path in coordinator_pages.items()
+            if name.startswith(("ministry", "item"))
+        }
+        exports = regional_pages = {}
     baseline = measure_baseline(args.requests * 2, args.concurrency)
     results: list[Any] = []
     with gunicorn("wsgi:app", app_env(url)) as port:
         coordinator = [sign_in(port, COORDINATOR)]
         regional = [sign_in(port, REGIONAL)]
+        author = [sign_in(port, AUTHOR)]
         for pages, cookies, count in (
             (coordinator_pages, coordinator, args.requests),
+            (author_pages, author, args.requests),
             (exports, coordinator, max(5, args.requests // 20)),
             (regional_pages, regional, args.requests),
         ):
@@ -339,7 +436,47 @@ def main() -> None:
                 warm_up=4,
                 max_seconds=120,
             )
+    # The item analyses once more with their figures computed on every request (no
+    # cache): what the first request after a newly graded attempt costs.
+    uncached = {
+        "item analysis, cold": "/api/v1/reports/items",
+        "item analysis page, cold": "/coordination/reports/items",
+        "item statistics, cold": "/content/item-statistics",
+    }
+    with gunicorn("wsgi:app", {**app_env(url), "REPORT_CACHE_ENTRIES": "0"}) as port:
+        results += measure_pages(
+            port,
+            {k: v for k, v in uncached.items() if "statistics" not in k},
+            [sign_in(port, COORDINATOR)],
+            requests=max(10, args.requests // 4),
+            concurrency=args.concurrency,
+            warm_up=2,
+            max_seconds=120,
+        )
+        results += measure_pages(
+            port,
+            {k: v for k, v in uncached.items() if "statistics" in k},
+            [sign_in(port, AUTHOR)],
+            requests=max(10, args.requests // 4),
+            concurrency=args.concurrency,
+            warm_up=2,
+            max_seconds=120,
+        )
     print(table(results, baseline))
+    print("One request at a time, in this process (REPORT_CACHE_ENTRIES as configured):")
+    in_process(
+        url,
+        {
+            "ministry page": (COORDINATOR, "/coordination/reports"),
+            "ministry page 50": (COORDINATOR, "/coordination/reports?page=50"),
+            "item analysis": (COORDINATOR, "/api/v1/reports/items"),
+            "item analysis page": (COORDINATOR, "/coordination/reports/items"),
+            "item statistics page": (AUTHOR, "/content/item-statistics"),
+        },
+    )
+    if args.only == "pages":
+        folder.cleanup()
+        return
     print("(the server time of the CSV export covers building the response; its rows")
     print(" stream afterwards, so read its client time for the whole download)")
     for format_name in ("csv", "xlsx"):

@@ -212,6 +212,8 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         # Public address used in e-mails and QR codes (no trailing slash).
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "TRUSTED_PROXIES": _number(environ, "TRUSTED_PROXIES", 0, maximum=10),
+        # Report figures kept per process while their data is unchanged (reports/cache.py).
+        "REPORT_CACHE_ENTRIES": _number(environ, "REPORT_CACHE_ENTRIES", 64, maximum=10000),
         # Sessions and cookies.
         "SESSION_COOKIE_NAME": "aula_session",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -16,7 +16,7 @@ from tests.browser.conftest import LiveServer
 from tests.certificates.conftest import program  # noqa: F401
 from tests.content_helpers import synced_content  # noqa: F401
 from tests.factories import PASSWORD
-from tests.reports.conftest import World, world  # noqa: F401
+from tests.reports.conftest import World, add_learners, world  # noqa: F401
 
 
 def sign_in(page: Page, email: str) -> None:
@@ -81,3 +81,33 @@ def test_regional_dashboard_is_accessible(
     content = page.content()
     for person in world.people:
         assert person.full_name not in content
+
+
+def test_coordinator_pages_through_a_long_table(
+    page: Page,
+    live_server: LiveServer,
+    world: World,  # noqa: F811
+) -> None:
+    """Past one page of the per-person table: numbered links, the current page marked
+    for assistive technology, previous and next; the summaries still count everyone."""
+    add_learners("GT", 120, tag="paged")
+    sign_in(page, world.coordinator.email)
+    page.goto("/coordination/reports")
+    pager = page.get_by_role("navigation", name="Páginas del informe")
+    expect(pager.locator('[aria-current="page"]')).to_have_text("1")
+    assert_accessible(page)
+
+    pager.get_by_role("link", name=re.compile(r"^Página 2 de \d+$")).click()
+    expect(page).to_have_url(re.compile(r"/coordination/reports\?page=2$"))
+    pager = page.get_by_role("navigation", name="Páginas del informe")
+    expect(pager.locator('[aria-current="page"]')).to_have_text("2")
+    expect(pager.get_by_role("link", name="Página anterior")).to_be_visible()
+    # 120 learners without a post, eva and the coordinator: every page's people count.
+    expect(page.get_by_role("table", name="Avance por puesto")).to_contain_text("122")
+    assert_accessible(page)
+
+    pager.get_by_role("link", name="Página siguiente").click()
+    expect(page).to_have_url(re.compile(r"/coordination/reports\?page=3$"))
+    expect(
+        page.get_by_role("navigation", name="Páginas del informe").locator('[aria-current="page"]')
+    ).to_have_text("3")

@@ -32,6 +32,7 @@ REPORTS = {
         "/api/v1/reports/completion?post={post}&cohort={cohort}&status=completed"
     ),
     "ministry page": "/coordination/reports",
+    "ministry page 2": "/coordination/reports?page=2",
     "ministry page filtered": "/coordination/reports?post={post}&cohort={cohort}",
     "posts": "/api/v1/reports/posts",
     "modules": "/api/v1/reports/modules",
@@ -55,6 +56,7 @@ AT_MOST_TEN = {
     "completion xlsx",
     "completion filtered",
     "ministry page",
+    "ministry page 2",
     "ministry page filtered",
 }
 

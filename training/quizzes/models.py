@@ -46,13 +46,23 @@ class Attempt(db.Model):  # type: ignore[name-defined]
             postgresql_where=text("status = 'in_progress'"),
             sqlite_where=text("status = 'in_progress'"),
         ),
+        # A ministry's or a version's graded attempts in score order (item analyses).
+        Index(
+            "ix_attempt_ministry_version_score",
+            "ministry_id",
+            "module_version_id",
+            "score",
+            "id",
+            "status",
+        ),
+        Index("ix_attempt_version_score", "module_version_id", "score", "id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    ministry_id: Mapped[int] = mapped_column(ForeignKey("ministry.id"), index=True)
+    ministry_id: Mapped[int] = mapped_column(ForeignKey("ministry.id"))
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
-    module_version_id: Mapped[int] = mapped_column(ForeignKey("module_version.id"), index=True)
+    module_version_id: Mapped[int] = mapped_column(ForeignKey("module_version.id"))
     number: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), default=IN_PROGRESS)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -101,6 +111,10 @@ class AttemptAnswer(db.Model):  # type: ignore[name-defined]
     """
 
     __tablename__ = "attempt_answer"
+    # The item analyses read the credit of a graded attempt's answers from this index.
+    __table_args__ = (
+        Index("ix_attempt_answer_attempt_credit", "attempt_id", "question_id", "credit"),
+    )
 
     attempt_id: Mapped[int] = mapped_column(
         ForeignKey("attempt.id", ondelete="CASCADE"), primary_key=True

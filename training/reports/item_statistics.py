@@ -5,9 +5,13 @@ fare on each question, this report tells the people who write the question banks
 questions to rewrite: it pools the graded answers of every ministry, names nobody and
 adds how often each option is chosen, with flags for the usual warning signs.
 
-Three queries whatever the number of modules (see :func:`item_statistics`): the indices
-per question, the selections per question (grouped in the database, so a few rows per
-question however many learners answered) and the questions with their options.
+Five queries whatever the number of modules (see :func:`item_statistics`): the graded
+attempts per module version and the bounds of their Kelley groups, the indices per
+question (see :func:`training.reports.items.group_answers`), the selections per question
+(grouped in the database, so a few rows per question however many learners answered)
+and the questions with their options. While the graded attempts are unchanged, the
+figures computed last in this process serve again after the first of those queries
+(:mod:`training.reports.cache`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,15 @@ from training.catalog.models import Choice, Module, ModuleVersion, Question, in_
 from training.errors import NotFound
 from training.extensions import db
 from training.quizzes.models import Attempt, AttemptAnswer
-from training.reports.items import graded_attempts, upper_lower_indices
+from training.reports import cache
+from training.reports.items import (
+    GradedAttempts,
+    Indices,
+    fold,
+    graded,
+    graded_attempts,
+    group_answers,
+)
 
 if TYPE_CHECKING:
     Query = Select[*tuple[Any, ...]]
@@ -151,11 +163,23 @@ def item_statistics(module: str | None = None) -> list[ItemStatistics]:
         module_id = db.session.scalar(select(Module.id).where(Module.slug == module))
         if module_id is None:
             raise NotFound(_("No existe el módulo %(slug)s.", slug=module))
-    ranked = _ranked_attempts(module_id)
-    indices = {row.question_id: row for row in db.session.execute(upper_lower_indices(ranked))}
+    conditions = graded() if module_id is None else graded(Attempt.module_id == module_id)
+    attempts = graded_attempts(conditions)
+    found = cache.results().get_or_compute(
+        ("item-statistics", module_id),
+        attempts,
+        lambda: tuple(_item_statistics(module_id, conditions, attempts)),
+    )
+    return list(found)
+
+
+def _item_statistics(
+    module_id: int | None, conditions: list[Any], attempts: GradedAttempts
+) -> list[ItemStatistics]:
+    indices = fold(db.session.execute(group_answers(conditions, attempts)))
     chosen: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     blank: dict[int, int] = defaultdict(int)
-    for row in db.session.execute(_selections(ranked)):
+    for row in db.session.execute(_selections(conditions)):
         ids = json.loads(row.selected) if row.selected else []
         if not ids:
             blank[row.question_id] += int(row.answers)
@@ -164,15 +188,7 @@ def item_statistics(module: str | None = None) -> list[ItemStatistics]:
     return _items(_questions(module_id, indices), indices, chosen, blank)
 
 
-def _ranked_attempts(module_id: int | None) -> Any:
-    """Every graded attempt with its rank within its module version and their number."""
-    graded = graded_attempts()
-    if module_id is not None:
-        graded = graded.where(Attempt.module_id == module_id)
-    return graded.subquery("ranked")
-
-
-def _selections(ranked: Any) -> Query:
+def _selections(conditions: list[Any]) -> Query:
     """How many graded answers made each distinct selection: a handful of rows per
     question (the JSON list as text: equal lists are equal texts)."""
     selected = cast(AttemptAnswer.choice_ids, Text)
@@ -182,13 +198,13 @@ def _selections(ranked: Any) -> Query:
             selected.label("selected"),
             func.count().label("answers"),
         )
-        .join(ranked, ranked.c.id == AttemptAnswer.attempt_id)
-        .where(AttemptAnswer.credit.is_not(None))
+        .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
+        .where(*conditions, AttemptAnswer.credit.is_not(None))
         .group_by(AttemptAnswer.question_id, selected)
     )
 
 
-def _questions(module_id: int | None, indices: dict[int, Any]) -> list[Any]:
+def _questions(module_id: int | None, indices: dict[int, Indices]) -> list[Any]:
     """The questions to show, each with its options (one row per option), in the
     program's order."""
     objective = getattr(Question, "objective", None)
@@ -227,7 +243,7 @@ def _questions(module_id: int | None, indices: dict[int, Any]) -> list[Any]:
 
 def _items(
     rows: Iterable[Any],
-    indices: dict[int, Any],
+    indices: dict[int, Indices],
     chosen: dict[int, dict[int, int]],
     blank: dict[int, int],
 ) -> list[ItemStatistics]:
@@ -238,17 +254,12 @@ def _items(
     for question_id, options in grouped.items():
         first = options[0]
         stats = indices.get(question_id)
-        answers = int(stats.answers) if stats is not None else 0
+        answers = stats.answers if stats is not None else 0
         enough = answers >= MIN_ANSWERS
         facility = discrimination = None
         if enough and stats is not None:
-            facility = round(float(stats.credit) / answers, 3)
-            if stats.upper_answers and stats.lower_answers:
-                discrimination = round(
-                    float(stats.upper_credit) / int(stats.upper_answers)
-                    - float(stats.lower_credit) / int(stats.lower_answers),
-                    3,
-                )
+            facility = stats.facility()
+            discrimination = stats.discrimination()
         counts = chosen.get(question_id, {})
         items.append(
             ItemStatistics(

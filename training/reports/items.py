@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 
 from training.catalog.models import (
     Module,
@@ -20,7 +32,7 @@ if TYPE_CHECKING:
     # A SELECT of any columns.
     Query = Select[*tuple[Any, ...]]
 
-from training.reports import queries
+from training.reports import cache, queries
 from training.reports.scope import Scope
 
 # Item analysis: a question needs this many graded answers before it gets an index, and
@@ -29,47 +41,164 @@ MIN_ANSWERS = 5
 GROUP_PERCENT = 27
 
 
-def graded_attempts() -> Query:
-    """Every graded attempt with its rank by score within its module version (``rank``,
-    1 the best) and the number of graded attempts at that version (``attempts``)."""
-    return select(
-        Attempt.id,
-        func.row_number()
-        .over(
-            partition_by=Attempt.module_version_id,
-            order_by=(Attempt.score.desc(), Attempt.id.desc()),
+def graded(*conditions: Any) -> list[Any]:
+    """The conditions on :class:`Attempt` that keep the graded attempts (submitted or
+    expired, with a score), with ``conditions`` added."""
+    return [Attempt.status != IN_PROGRESS, Attempt.score.is_not(None), *conditions]
+
+
+UPPER = 1
+LOWER = -1
+
+
+@dataclass(frozen=True)
+class GradedAttempts:
+    """Per module version, the graded attempts that meet some conditions: how many, and
+    the sums of their ids and of score × id. Together they are the *version* of the
+    data the item analyses read (see :mod:`training.reports.cache`): grading, removing
+    or regrading any of those attempts changes them."""
+
+    counts: tuple[tuple[int, int, int, int], ...]
+
+    def sizes(self) -> dict[int, int]:
+        """Each version's number of attempts."""
+        return {version: n for version, n, _ids, _scores in self.counts}
+
+
+def graded_attempts(conditions: list[Any]) -> GradedAttempts:
+    """The :class:`GradedAttempts` that meet ``conditions`` (see :func:`graded`); one
+    query, answered from the index on the attempts' version, score and id."""
+    rows = db.session.execute(
+        select(
+            Attempt.module_version_id,
+            func.count(),
+            func.sum(Attempt.id),
+            # In 64 bits: score × id overflows PostgreSQL's integer past 21 million ids.
+            func.sum(cast(Attempt.score, BigInteger) * Attempt.id),
         )
-        .label("rank"),
-        func.count().over(partition_by=Attempt.module_version_id).label("attempts"),
-    ).where(Attempt.status != IN_PROGRESS, Attempt.score.is_not(None))
+        .where(*conditions)
+        .group_by(Attempt.module_version_id)
+        .order_by(Attempt.module_version_id)
+    ).all()
+    return GradedAttempts(
+        tuple((int(row[0]), int(row[1]), int(row[2] or 0), int(row[3] or 0)) for row in rows)
+    )
 
 
-def upper_lower_indices(ranked: Any) -> Query:
-    """Per question, from the graded attempts ``ranked`` (columns ``id``, ``rank`` by score
-    from the best, ``attempts`` in the group): answers and credit, and answers and credit
-    in the upper and in the lower ``GROUP_PERCENT`` of the attempts (Kelley's groups).
+def kelley_group(conditions: list[Any], attempts: GradedAttempts) -> ColumnElement[int]:
+    """Which of Kelley's groups an attempt that meets ``conditions`` (see :func:`graded`)
+    falls in: :data:`UPPER`, :data:`LOWER` or 0 (neither), as a column of
+    :class:`Attempt`; ``attempts`` are those attempts counted (:func:`graded_attempts`).
 
-    rank <= k, with k = floor((n * 27 + 50) / 100), written without a division so that
-    both databases compute it in integers.
+    The attempts at each module version are ranked by score, ties broken by attempt,
+    newest first; with ``n`` of them, the upper group is the ``k`` best and the lower
+    group the ``k`` worst, ``k`` = :func:`group_size` (``n``). Ranking every attempt
+    (a window function) sorts them all on each request; instead, one small query finds
+    each version's ``k``-th best and ``k``-th worst attempt, read from the index on
+    (version, score, id): an attempt is in the upper group when its (score, id) is at
+    least the ``k``-th best's, in the lower one when at most the ``k``-th worst's. The
+    groups are the ranking's: (score, id) orders a version's attempts totally, as the
+    ranking does, and the two groups never overlap (``2k < n + 1``).
     """
-    threshold = ranked.c.attempts * GROUP_PERCENT + 50
-    upper = ranked.c.rank * 100 <= threshold
-    lower = (ranked.c.attempts - ranked.c.rank + 1) * 100 <= threshold
+    sizes = {version: group_size(n) for version, n in attempts.sizes().items()}
+    sizes = {version: k for version, k in sizes.items() if k > 0}
+    if not sizes:
+        return literal(0)
+    key = (Attempt.score, Attempt.id)
+    parts = []
+    for version, k in sorted(sizes.items()):
+        for side, order in ((UPPER, [c.desc() for c in key]), (LOWER, list(key))):
+            parts.append(
+                select(literal(version).label("version"), literal(side).label("side"), *key)
+                .where(*conditions, Attempt.module_version_id == version)
+                .order_by(*order)
+                .limit(1)
+                .offset(k - 1)
+                .subquery()
+                .select()
+            )
+    bounds: dict[int, dict[int, tuple[int, int]]] = {}
+    for row in db.session.execute(union_all(*parts)):
+        bounds.setdefault(row.version, {})[row.side] = (row.score, row.id)
+    groups = {
+        version: case(
+            (tuple_(*key) >= tuple_(*sides[UPPER]), UPPER),
+            (tuple_(*key) <= tuple_(*sides[LOWER]), LOWER),
+            else_=0,
+        )
+        for version, sides in bounds.items()
+        # Both bounds, unless attempts went away between the two queries.
+        if len(sides) == 2
+    }
+    if not groups:
+        return literal(0)
+    return case(groups, value=Attempt.module_version_id, else_=0)
+
+
+def group_answers(conditions: list[Any], attempts: GradedAttempts) -> Query:
+    """Per question and Kelley group (``question_id``, ``kelley``: see
+    :func:`kelley_group`), the graded answers (``answers``) and their credit
+    (``credit``) in the attempts that meet ``conditions`` (see :func:`graded`): one
+    pass over the answers joined to their attempts, both read from covering indexes
+    (migration 0017), after the small query of :func:`kelley_group`. At most three rows
+    per question; :func:`fold` makes them one :class:`Indices`."""
+    group = kelley_group(conditions, attempts).label("kelley")
     credit = AttemptAnswer.credit
     return (
         select(
             AttemptAnswer.question_id,
+            group,
             func.count(credit).label("answers"),
             func.sum(credit).label("credit"),
-            func.sum(case((upper, credit), else_=0.0)).label("upper_credit"),
-            func.sum(case((upper, 1), else_=0)).label("upper_answers"),
-            func.sum(case((lower, credit), else_=0.0)).label("lower_credit"),
-            func.sum(case((lower, 1), else_=0)).label("lower_answers"),
         )
-        .join(ranked, ranked.c.id == AttemptAnswer.attempt_id)
-        .where(credit.is_not(None))
-        .group_by(AttemptAnswer.question_id)
+        .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
+        .where(*conditions, credit.is_not(None))
+        .group_by(AttemptAnswer.question_id, group)
     )
+
+
+@dataclass
+class Indices:
+    """A question's graded answers and their credit: in all, in the upper and in the
+    lower group."""
+
+    answers: int = 0
+    credit: float = 0.0
+    upper_answers: int = 0
+    upper_credit: float = 0.0
+    lower_answers: int = 0
+    lower_credit: float = 0.0
+
+    def add(self, group: int, answers: int, credit: float) -> None:
+        self.answers += answers
+        self.credit += credit
+        if group == UPPER:
+            self.upper_answers += answers
+            self.upper_credit += credit
+        elif group == LOWER:
+            self.lower_answers += answers
+            self.lower_credit += credit
+
+    def facility(self) -> float:
+        return round(self.credit / self.answers, 3)
+
+    def discrimination(self) -> float | None:
+        """Facility in the upper group minus that in the lower; None when either is
+        empty."""
+        if not self.upper_answers or not self.lower_answers:
+            return None
+        return round(
+            self.upper_credit / self.upper_answers - self.lower_credit / self.lower_answers, 3
+        )
+
+
+def fold(rows: Iterable[Any]) -> dict[int, Indices]:
+    """The rows of :func:`group_answers` (or any rows with its columns), per question."""
+    found: dict[int, Indices] = {}
+    for row in rows:
+        indices = found.setdefault(row.question_id, Indices())
+        indices.add(int(row.kelley), int(row.answers), float(row.credit or 0.0))
+    return found
 
 
 # A question is flagged for review below these values (classical test theory: an item
@@ -113,7 +242,9 @@ def group_size(answers: int) -> int:
 
 def item_analysis(scope: Scope) -> list[ItemStatistic]:
     """Facility and discrimination of every question answered in the ministry's graded
-    attempts (of the filtered learners, module and period); one query.
+    attempts (of the filtered learners, module and period): three queries (see
+    :func:`group_answers`), one while those attempts are unchanged since the same
+    figures were last computed in this process (:mod:`training.reports.cache`).
 
     Method (classical test theory, Kelley's 27 % groups):
 
@@ -134,16 +265,35 @@ def item_analysis(scope: Scope) -> list[ItemStatistic]:
       to mean anything): ``None``; nor gets a discrimination when no answer of it falls
       in one of the groups.
     """
-    graded = graded_attempts().where(Attempt.ministry_id == scope.ministry.id)
-    graded = queries.narrow_people(graded, Attempt.user_id, scope)
     start, end = scope.filters.period()
-    graded = graded.where(*queries.within(Attempt.submitted_at, start, end))
+    conditions = graded(
+        Attempt.ministry_id == scope.ministry.id,
+        *queries.within(Attempt.submitted_at, start, end),
+    )
+    conditions += queries.people_conditions(Attempt.user_id, scope)
     if scope.filters.module:
-        graded = graded.where(
+        conditions.append(
             Attempt.module_id.in_(select(Module.id).where(Module.slug == scope.filters.module))
         )
-    ranked = graded.subquery("ranked")
-    stats = upper_lower_indices(ranked).subquery("stats")
+    attempts = graded_attempts(conditions)
+    filters = scope.filters
+    key = (
+        "items",
+        scope.ministry.id,
+        scope.post.id if scope.post is not None else None,
+        scope.cohort.id if scope.cohort is not None else None,
+        filters.date_from,
+        filters.date_to,
+        filters.module,
+    )
+    found = cache.results().get_or_compute(
+        key, attempts, lambda: tuple(_item_analysis(conditions, attempts))
+    )
+    return list(found)
+
+
+def _item_analysis(conditions: list[Any], attempts: GradedAttempts) -> list[ItemStatistic]:
+    stats = group_answers(conditions, attempts).subquery("stats")
     rows = db.session.execute(
         select(
             stats,
@@ -159,18 +309,18 @@ def item_analysis(scope: Scope) -> list[ItemStatistic]:
         .join(Module, Module.id == ModuleVersion.module_id)
         .order_by(ModuleVersion.position, Module.slug, ModuleVersion.number, Question.position)
     ).all()
+    indices = fold(rows)
     items = []
+    seen = set()
     for row in rows:
-        answers = int(row.answers)
+        if row.question_id in seen:
+            continue
+        seen.add(row.question_id)
+        question = indices[row.question_id]
         facility = discrimination = None
-        if answers >= MIN_ANSWERS:
-            facility = round(float(row.credit) / answers, 3)
-            if row.upper_answers and row.lower_answers:
-                discrimination = round(
-                    float(row.upper_credit) / int(row.upper_answers)
-                    - float(row.lower_credit) / int(row.lower_answers),
-                    3,
-                )
+        if question.answers >= MIN_ANSWERS:
+            facility = question.facility()
+            discrimination = question.discrimination()
         items.append(
             ItemStatistic(
                 question_id=row.question_id,
@@ -180,7 +330,7 @@ def item_analysis(scope: Scope) -> list[ItemStatistic]:
                 type=row.type,
                 topic=row.topic,
                 text=dict(row.text or {}),
-                answers=answers,
+                answers=question.answers,
                 facility=facility,
                 discrimination=discrimination,
             )

@@ -121,6 +121,7 @@ def ministry_report() -> Response:
         overdue_total=overdue_total,
         statuses=presenters.STATUS_LABELS,
         link=lambda endpoint, **extra: _links(query, endpoint, **extra),
+        page_link=lambda number: _links(query, "reports.ministry_report", page=number),
     )
 
 
