@@ -37,6 +37,9 @@ TEST_SETTINGS: dict[str, Any] = {
     "ARGON2_PARALLELISM": 1,
     "RATELIMIT_STORAGE_URI": "memory://",
     "MAIL_SERVER": None,
+    # Embedded mode: background tasks run in the test's process (tests/jobs start real
+    # Celery workers where they need them).
+    "CELERY_BROKER_URL": None,
     "PUBLIC_BASE_URL": "https://aula.example.org",
 }
 

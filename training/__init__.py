@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_commands(app)
     _connect_signals()
 
-    from training import authz, errors, i18n, logs, security, timing, unit_of_work
+    from training import authz, errors, i18n, jobs, logs, security, timing, unit_of_work
     from training.audit import services as audit
 
     logs.init_app(app)
@@ -45,6 +45,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     timing.init_app(app)
     i18n.init_app(app)
+    # Before the unit of work: a request's tasks are known once its commit has run.
+    jobs.init_app(app)
     # Last: its after_request hook runs first, so that a failed commit's 500 gets the
     # headers of every other hook.
     unit_of_work.init_app(app)
@@ -135,18 +137,17 @@ def _register_blueprints(app: Flask) -> None:
 def _connect_signals() -> None:
     """Cross-domain reactions (training.signals); connecting twice is harmless."""
     from training.certificates import issuing
-    from training.mail import services as mail
     from training.progress import records as progress
 
     progress.connect_signals()  # attempt_submitted -> the learner's progress
     issuing.connect_signals()  # program_completed -> a certificate
-    mail.connect()
 
 
 def _register_commands(app: Flask) -> None:
     from training.accounts.cli import users_cli
     from training.catalog.cli import content_cli
     from training.certificates.cli import certificates_cli, keygen
+    from training.jobs.cli import jobs_cli
     from training.links.cli import links_cli
     from training.mail.cli import mail_cli
     from training.ministries.cli import ministries_cli
@@ -162,5 +163,6 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(links_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(demo)

@@ -232,8 +232,27 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "MAIL_USE_SSL": _flag(environ.get("MAIL_USE_SSL"), False),
         "MAIL_SENDER": environ.get("MAIL_SENDER", "Aula Consular <no-reply@localhost>"),
         "MAIL_TIMEOUT": 10,
-        # Mail goes out after the commit, in a background thread (in tests: at once).
-        "MAIL_IN_BACKGROUND": env != "testing",
+        # While one worker talks to the mail server about a message, no other sends it;
+        # a killed worker's lease ends after this many seconds.
+        "MAIL_LEASE_SECONDS": _number(
+            environ, "MAIL_LEASE_SECONDS", 120, whole=False, minimum=1, maximum=3600
+        ),
+        # Background work (training.jobs): a Celery broker when one is set (else Redis),
+        # otherwise embedded mode, the same tasks in the web or command process.
+        "CELERY_BROKER_URL": environ.get("CELERY_BROKER_URL", "").strip() or redis_url,
+        # A task whose worker died is delivered again after this many seconds (Redis
+        # transport); it must exceed the longest task (JOBS_TIME_LIMIT).
+        "CELERY_VISIBILITY_TIMEOUT": _number(
+            environ, "CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10, maximum=7 * 24 * 3600
+        ),
+        # A task is stopped after this many seconds (a soft limit warns it 30 s before).
+        "JOBS_TIME_LIMIT": _number(environ, "JOBS_TIME_LIMIT", 900, minimum=5, maximum=6 * 3600),
+        # A failing task is tried again this many times, after 2, 4, 8... seconds (with
+        # jitter), never waiting more than JOBS_RETRY_BACKOFF_MAX between tries.
+        "JOBS_MAX_RETRIES": _number(environ, "JOBS_MAX_RETRIES", 8, minimum=0, maximum=100),
+        "JOBS_RETRY_BACKOFF_MAX": _number(
+            environ, "JOBS_RETRY_BACKOFF_MAX", 600, minimum=1, maximum=24 * 3600
+        ),
         # OpenAPI (flask-smorest).
         "API_TITLE": "Aula Consular API",
         "API_VERSION": "v1",

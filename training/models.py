@@ -14,6 +14,7 @@ from training.catalog.models import (
 )
 from training.certificates.models import Certificate, SerialCounter, SigningKey
 from training.cohorts.models import Cohort, CohortMember
+from training.jobs.models import JobRun
 from training.links.models import (
     ExternalCompletion,
     ExternalCourse,
@@ -50,6 +51,7 @@ __all__ = [
     "ExternalCourseModule",
     "ExternalLaunch",
     "ExternalLinkCheck",
+    "JobRun",
     "LearningEvent",
     "Lesson",
     "LessonProgress",

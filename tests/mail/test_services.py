@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import csrf_token
 from tests.helpers import fresh, outbox, post_form, reset_link
+from training import background
 from training.database import utcnow
 from training.extensions import db
 from training.mail import services
@@ -329,25 +331,78 @@ def test_nothing_goes_out_before_the_commit_nor_after_a_rollback(app, smtp_serve
     assert outbox() == []
 
 
-def test_in_production_a_request_does_not_wait_for_the_mail_server(
+def test_without_a_broker_mail_goes_out_only_once_the_response_is_sent(
     app, client, smtp_server, learner
 ):
     port, log = smtp_server
     use_smtp(app, port)
-    app.config["MAIL_IN_BACKGROUND"] = True
-    log.hold = threading.Event()  # the mail server answers nobody yet
+    token = csrf_token(client, "/account/reset")
 
-    response = post_form(client, "/account/reset", {"email": learner.email})
+    # Not buffered: the response is handed over, and closed only when the test says so,
+    # as a WSGI server closes it once the last byte is written.
+    response = client.post(
+        "/account/reset", data={"email": learner.email, "csrf_token": token}, buffered=False
+    )
 
-    # The answer came while the mail server was still silent: nothing was sent yet.
     assert response.status_code == 302
     assert log.messages == []
     assert outbox()[0].status == "queued"
-    log.hold.set()
-    services.wait_for_deliveries()
+    response.close()
     (delivered,) = log.messages
     assert delivered["To"] == learner.email
     assert outbox()[0].status == "sent"
+
+
+def test_delivery_is_idempotent_and_one_worker_at_a_time(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, port)
+    app.config["MAIL_SERVER"] = None  # queued only: nothing handed over
+    message = services.send("consul@gt.example.org", "Asunto", "Cuerpo")
+    db.session.commit()
+    use_smtp(app, port)
+    # Another worker holds the lease (it is talking to the mail server).
+    message.locked_until = utcnow() + timedelta(minutes=1)
+    db.session.commit()
+
+    with pytest.raises(background.TryAgain):
+        services.deliver(message.id)
+    assert log.messages == []
+
+    message.locked_until = utcnow() - timedelta(seconds=1)  # that worker died
+    db.session.commit()
+    assert services.deliver(message.id) == "sent"
+    assert services.deliver(message.id) == "done"
+    assert len(log.messages) == 1
+    (stored,) = outbox()
+    assert (stored.status, stored.attempts, stored.locked_until) == ("sent", 1, None)
+
+
+def test_the_sweep_hands_over_failed_and_stale_mail_but_not_young_or_exhausted(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, closed_port())
+    failed = services.send("fallido@gt.example.org", "Uno", "Cuerpo")
+    exhausted = services.send("agotado@gt.example.org", "Dos", "Cuerpo")
+    db.session.commit()
+    app.config["MAIL_SERVER"] = None
+    young = services.send("joven@gt.example.org", "Tres", "Cuerpo")
+    stale = services.send("viejo@gt.example.org", "Cuatro", "Cuerpo")
+    stale.created_at = utcnow() - timedelta(minutes=11)
+    exhausted.attempts = services.MAX_ATTEMPTS
+    db.session.commit()
+    assert {m.recipient: m.status for m in outbox()}["fallido@gt.example.org"] == "failed"
+    use_smtp(app, port)
+
+    assert services.sweep() == 2
+    db.session.commit()  # the hand-over happens after the commit
+
+    assert sorted(message["To"] for message in log.messages) == [
+        "fallido@gt.example.org",
+        "viejo@gt.example.org",
+    ]
+    statuses = {m.id: m.status for m in outbox()}
+    assert statuses[failed.id] == statuses[stale.id] == "sent"
+    assert statuses[young.id] == "queued"
+    assert statuses[exhausted.id] == "failed"
 
 
 def test_a_savepoint_rolled_back_keeps_the_message_of_the_transaction(app, smtp_server):
@@ -363,7 +418,7 @@ def test_a_savepoint_rolled_back_keeps_the_message_of_the_transaction(app, smtp_
     assert outbox()[0].status == "sent"
 
 
-def test_retry_leaves_young_queued_messages_to_the_delivery_thread(app, smtp_server):
+def test_retry_leaves_young_queued_messages_to_their_task(app, smtp_server):
     port, log = smtp_server
     use_smtp(app, port)
     app.config["MAIL_SERVER"] = None
