@@ -54,9 +54,11 @@ typecheck: $(VENV)/.dev-installed
 CHROMIUM := /usr/bin/chromium
 
 # Debian packages the tests use: Chromium (browser tests), poppler-utils (pdftoppm,
-# pdfsig) and zbar-tools (zbarimg) to read certificates back.
+# pdfsig) and zbar-tools (zbarimg) to read certificates back, redis-server (a private
+# broker for the Celery worker tests; the tests fail without it).
 SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/pdftoppm:poppler-utils \
-	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools
+	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools \
+	/usr/bin/redis-server:redis-server
 
 browser-deps: node_modules/.package-lock.json
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \

@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -177,6 +180,73 @@ def count_queries(queries: Recorder) -> Callable[[FlaskClient, str], int]:
         return len(statements)
 
     return measure
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Any]]:
+    """A fake SMTP server on 127.0.0.1, on a free port, for the length of one test:
+    (port, its log of what it saw; see tests/smtp.py)."""
+    from tests.smtp import running_smtp_server
+
+    with running_smtp_server() as server:
+        yield server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server (no persistence) for this test session; its URL. The
+    machine's Redis is never used. Missing redis-server stops the run: never a skip."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.exit("redis-server is missing: `make test` installs Debian's redis-server", 3)
+    import redis
+
+    directory = tmp_path_factory.mktemp("redis")
+    for _ in range(3):  # a port taken between free_port() and the bind: another one
+        port = free_port()
+        process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            process.kill()
+            process.wait()
+            continue
+        try:
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            client.close()
+            process.terminate()
+            process.wait(timeout=10)
+        return
+    pytest.exit("redis-server did not start", 3)
 
 
 @pytest.fixture

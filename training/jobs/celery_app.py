@@ -58,7 +58,6 @@ def create_celery(app: Flask) -> Celery:
         task_ignore_result=True,
         task_time_limit=time_limit,
         task_soft_time_limit=max(1, time_limit - 30),
-        worker_hijack_root_logger=False,
         timezone="UTC",
         beat_schedule={
             "jobs.run-due": {"task": "jobs.run_due", "schedule": 60.0},
