@@ -16,6 +16,10 @@ import pytest
 import redis
 from flask import Flask
 
+from tests.content_helpers import synced_content  # noqa: F401
+from training.catalog.models import Program
+from training.extensions import db
+
 # Short enough for a test to see a killed worker's task delivered again.
 VISIBILITY_TIMEOUT = 10
 MAIL_LEASE_SECONDS = 3
@@ -29,6 +33,11 @@ def app_settings(redis_server: str) -> dict[str, Any]:
         "CELERY_VISIBILITY_TIMEOUT": VISIBILITY_TIMEOUT,
         "MAIL_LEASE_SECONDS": MAIL_LEASE_SECONDS,
     }
+
+
+@pytest.fixture
+def program(synced_content: Any) -> Program:  # noqa: F811
+    return db.session.scalars(db.select(Program)).one()
 
 
 class Worker:

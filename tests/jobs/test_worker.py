@@ -74,6 +74,7 @@ def test_a_worker_killed_mid_delivery_loses_no_mail_and_sends_it_once(
     wait_for(lambda: log.connections == 1, what="the worker to reach the mail server")
     first.kill()
     killed_at = time.monotonic()
+    assert "succeeded" not in first.output()
     log.hold.set()
     assert _status() == "queued"
     assert log.messages == []

@@ -214,6 +214,12 @@ def settings() -> ResponseReturnValue:
 @blueprint.route("/issuer/cohorts/<cohort_id>/issue", methods=["POST"])
 @authz.permission_required(authz.Permission.issue_certificates)
 def issue_cohort(cohort_id: str) -> ResponseReturnValue:
-    issued = issuing.issue_for_cohort(authz.actor(), cohort_id)
-    flash(_("%(n)d certificados emitidos.", n=issued), "info")
+    queued = issuing.queue_for_cohort(authz.actor(), cohort_id)
+    flash(
+        _(
+            "%(n)d certificados en preparación: aparecen en la lista en cuanto se emiten.",
+            n=queued,
+        ),
+        "info",
+    )
     return redirect(url_for("certificates.list_certificates", cohort=cohort_id))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from training.certificates import issuing
 from training.links import checker
 from training.mail import services as mail
 
@@ -25,6 +26,7 @@ def _run_due() -> None:
 # name -> function(*args): the tasks services may ask for, and the one beat sends.
 TASKS: dict[str, Callable[..., Any]] = {
     mail.DELIVER_TASK: mail.deliver_task,
+    issuing.ISSUE_TASK: issuing.issue_one,
     "jobs.run_due": _run_due,
 }
 
