@@ -121,8 +121,9 @@ class RequestClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
-    application = create_app(_settings(database_url, **app_settings))
+def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+    settings = {"EXPORTS_PATH": str(tmp_path / "exports"), **app_settings}
+    application = create_app(_settings(database_url, **settings))
     application.test_client_class = RequestClient
     with application.app_context():
         yield application

@@ -92,6 +92,8 @@ def _register_blueprints(app: Flask) -> None:
     from training.certificates import views as certificates_views
     from training.cohorts import api as cohorts_api
     from training.cohorts import views as cohorts_views
+    from training.exports import api as exports_api
+    from training.exports import views as exports_views
     from training.extensions import api, csrf
     from training.links import api as links_api
     from training.links import views as links_views
@@ -116,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_views.blueprint)
     app.register_blueprint(audit_views.blueprint)
     app.register_blueprint(links_views.blueprint)
+    app.register_blueprint(exports_views.blueprint)
     api_blueprints = (
         accounts_api.blp,
         learning_api.blp,
@@ -126,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_api.blp,
         audit_api.blp,
         links_api.blp,
+        exports_api.blp,
         system_api.blp,
     )
     for api_blueprint in api_blueprints:

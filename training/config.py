@@ -213,6 +213,20 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
             environ, "CERTIFICATE_ZIP_MAX", 200, minimum=1, maximum=2000
         ),
         "CERTIFICATE_ZIP_RATE_LIMIT": environ.get("CERTIFICATE_ZIP_RATE_LIMIT", "5 per 10 minutes"),
+        # Above this many PDFs the ZIP is prepared in the background (an export).
+        "CERTIFICATE_ZIP_INLINE_MAX": _number(
+            environ, "CERTIFICATE_ZIP_INLINE_MAX", 25, minimum=0, maximum=2000
+        ),
+        # Above this many rows an XLSX completion report is prepared in the background.
+        "REPORT_INLINE_MAX_ROWS": _number(
+            environ, "REPORT_INLINE_MAX_ROWS", 5000, minimum=0, maximum=10_000_000
+        ),
+        # Exports prepared in the background are kept here, for this many hours. Workers
+        # and web servers must see the same folder.
+        "EXPORTS_PATH": environ.get("EXPORTS_PATH", "").strip() or str(instance_path / "exports"),
+        "EXPORT_LIFETIME_HOURS": _number(
+            environ, "EXPORT_LIFETIME_HOURS", 24, whole=False, minimum=0.1, maximum=24 * 31
+        ),
         # Refused requests (another ministry's record, an account above one's rank) are
         # audited, at most this many per user and minute (0: none).
         "AUDIT_DENIALS_PER_MINUTE": _number(

@@ -14,6 +14,7 @@ from training.catalog.models import (
 )
 from training.certificates.models import Certificate, SerialCounter, SigningKey
 from training.cohorts.models import Cohort, CohortMember
+from training.exports.models import Export
 from training.jobs.models import JobRun
 from training.links.models import (
     ExternalCompletion,
@@ -45,6 +46,7 @@ __all__ = [
     "Cohort",
     "CohortMember",
     "ContentAsset",
+    "Export",
     "ExternalCompletion",
     "ExternalCourse",
     "ExternalCourseCredit",

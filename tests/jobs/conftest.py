@@ -112,6 +112,7 @@ def start_worker(app: Flask, redis_server: str, tmp_path: Path) -> Iterator[Call
             SECRET_KEY=app.config["SECRET_KEY"],
             KEY_ENCRYPTION_SECRET=app.config["KEY_ENCRYPTION_SECRET"],
             PUBLIC_BASE_URL=app.config["PUBLIC_BASE_URL"],
+            EXPORTS_PATH=app.config["EXPORTS_PATH"],
             **settings,
         )
         worker = Worker(environ, tmp_path / f"worker{len(workers)}.log", f"w{len(workers)}")

@@ -119,3 +119,34 @@ def test_a_worker_killed_mid_issuance_loses_no_certificate_and_duplicates_none(
     assert int(second_serial.rsplit("-", 1)[1]) == int(first_serial.rsplit("-", 1)[1]) + 1
     issued = audit_events("certificate.issued")
     assert sorted(event.target_id for event in issued) == sorted(str(c.id) for c in stored)
+
+
+def test_an_export_is_built_by_the_worker_and_then_downloaded(
+    app,
+    client,
+    make_user,
+    coordinator,
+    program,
+    api_token,
+    start_worker,
+):
+    app.config["REPORT_INLINE_MAX_ROWS"] = 0
+    complete_program(make_user(roles=["learner"], ministry="GT"))
+    db.session.commit()
+    start_worker(REPORT_INLINE_MAX_ROWS="0")
+    headers = api_token(coordinator)
+
+    response = client.get("/api/v1/reports/completion?format=xlsx", headers=headers)
+
+    assert response.status_code == 202
+    location = response.headers["Location"]
+    status = wait_for(
+        lambda: (
+            (answer := client.get(location, headers=headers).get_json())["status"] == "ready"
+            and answer
+        ),
+        what="the worker to build the export",
+    )
+    download = client.get(status["download_url"], headers=headers)
+    assert download.status_code == 200
+    assert download.data.startswith(b"PK")  # an XLSX is a ZIP

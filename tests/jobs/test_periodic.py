@@ -88,10 +88,15 @@ def test_run_due_runs_each_job_then_waits_for_its_interval(app, site):
 
     ran = periodic.run_due()
 
-    assert [(job.name, job.ok) for job in ran] == [("links.check", True), ("mail.sweep", True)]
+    assert [(job.name, job.ok) for job in ran] == [
+        ("exports.expire", True),
+        ("links.check", True),
+        ("mail.sweep", True),
+    ]
     assert SlowSite.requests == ["/curso"]
     rows = schedule()
     assert {name: (row.runs, row.outcome) for name, row in rows.items()} == {
+        "exports.expire": (1, "ok"),
         "links.check": (1, "ok"),
         "mail.sweep": (1, "ok"),
     }
@@ -174,10 +179,12 @@ def test_two_run_due_at_once_run_each_due_job_once(app, site):
     printed = "".join(stdout for stdout, _stderr in outputs)
     assert printed.count("links.check: ok") == 1, outputs
     assert printed.count("mail.sweep: ok") == 1, outputs
+    assert printed.count("exports.expire: ok") == 1, outputs
     assert SlowSite.requests == ["/curso"]
     fresh()
     assert db.session.query(ExternalLinkCheck).count() == 1
     assert {name: row.runs for name, row in schedule().items()} == {
+        "exports.expire": 1,
         "links.check": 1,
         "mail.sweep": 1,
     }

@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from training.certificates import issuing
+from training.certificates import archive, issuing
+from training.exports import services as exports
 from training.links import checker
 from training.mail import services as mail
+from training.reports import exports as report_exports
+
+# The export kinds register themselves when their modules are imported.
+EXPORT_KINDS = (archive.ZIP_EXPORT, report_exports.COMPLETION_XLSX)
 
 
 def _run_due() -> None:
@@ -27,6 +32,7 @@ def _run_due() -> None:
 TASKS: dict[str, Callable[..., Any]] = {
     mail.DELIVER_TASK: mail.deliver_task,
     issuing.ISSUE_TASK: issuing.issue_one,
+    exports.BUILD_TASK: exports.build,
     "jobs.run_due": _run_due,
 }
 
@@ -43,6 +49,10 @@ def _mail_sweep() -> str:
     return f"{mail.sweep()} messages handed over again"
 
 
+def _exports_expire() -> str:
+    return f"{exports.expire()} expired exports deleted"
+
+
 def _links_check() -> str:
     results = checker.check_links()
     broken = sum(1 for _course, check in results if not check.ok)
@@ -57,6 +67,12 @@ PERIODIC: dict[str, PeriodicJob] = {
             timedelta(minutes=5),
             _mail_sweep,
             "Send again failed mail, and mail left queued for over ten minutes.",
+        ),
+        PeriodicJob(
+            "exports.expire",
+            timedelta(hours=1),
+            _exports_expire,
+            "Delete the exports (and their files) past their lifetime.",
         ),
         PeriodicJob(
             "links.check",
