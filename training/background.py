@@ -43,7 +43,11 @@ class TryAgain(Exception):
 def after_commit(task: str, *args: Any) -> None:
     """Run the task ``task`` with ``args`` (JSON values) once the current transaction
     commits; nothing runs if it is rolled back."""
-    db.session().info.setdefault(_PENDING, []).append((task, args))
+    session = db.session()
+    if not session.in_transaction():
+        # Begun now, so that a rollback before anything else is written drops it too.
+        session.begin()
+    session.info.setdefault(_PENDING, []).append((task, args))
 
 
 def pending() -> list[Request]:
