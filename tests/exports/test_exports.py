@@ -53,8 +53,9 @@ def test_a_large_certificate_zip_is_prepared_and_then_offered(
     assert export.status == "ready"
     page = client.get(response.headers["Location"])
     assert page.headers["Cache-Control"] == "no-store"
-    assert "Refresh" not in page.headers
-    assert f"/exports/{export.id}/file" in page.get_data(as_text=True)
+    text = page.get_data(as_text=True)
+    assert f"/exports/{export.id}/file" in text
+    assert 'id="export-ready" hidden' not in text
     download = client.get(f"/exports/{export.id}/file")
     assert download.status_code == 200
     assert download.headers["Cache-Control"] == "no-store"
@@ -72,9 +73,10 @@ def test_the_page_says_it_is_being_prepared_until_it_is(
     (export,) = exports()
     assert export.status == "queued"
 
-    page = client.get(f"/exports/{export.id}")
-    assert page.headers["Refresh"] == "3"
-    assert "Estamos preparando su archivo" in page.get_data(as_text=True)
+    page = client.get(f"/exports/{export.id}").get_data(as_text=True)
+    assert "Estamos preparando su archivo" in page
+    assert 'id="export-ready" hidden' in page  # the script shows it when the API says ready
+    assert f'data-status-url="/api/v1/exports/{export.id}"' in page
     assert client.get(f"/exports/{export.id}/file").status_code == 409
     response.close()
     assert exports()[0].status == "ready"

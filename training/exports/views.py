@@ -7,12 +7,8 @@ from flask.typing import ResponseReturnValue
 
 from training import authz
 from training.exports import services
-from training.exports.models import QUEUED
 
 blueprint = Blueprint("exports", __name__)
-
-# While an export is being prepared, the page reloads itself this often (seconds).
-REFRESH_SECONDS = 3
 
 
 def file_response(export_id: str) -> Response:
@@ -34,12 +30,11 @@ def file_response(export_id: str) -> Response:
 @blueprint.route("/exports/<export_id>")
 @authz.login_required
 def show(export_id: str) -> ResponseReturnValue:
-    """Being prepared (the page reloads itself), ready (a download link) or failed."""
+    """Being prepared (a script asks the API and shows the link in place: the page never
+    reloads on its own), ready (a download link) or failed."""
     export = services.get_for(authz.actor(), export_id)
     response = Response(render_template("exports/show.html", export=export))
     response.headers["Cache-Control"] = "no-store"
-    if export.status == QUEUED:
-        response.headers["Refresh"] = str(REFRESH_SECONDS)
     return response
 
 
