@@ -39,6 +39,9 @@ TEST_SETTINGS: dict[str, Any] = {
     "ARGON2_PARALLELISM": 1,
     "RATELIMIT_STORAGE_URI": "memory://",
     "MAIL_SERVER": None,
+    # Embedded mode: background tasks run in the test's process (tests/jobs start real
+    # Celery workers where they need them).
+    "CELERY_BROKER_URL": None,
     "PUBLIC_BASE_URL": "https://aula.example.org",
 }
 
@@ -128,8 +131,9 @@ class RequestClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
-    application = create_app(_settings(database_url, **app_settings))
+def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+    settings = {"EXPORTS_PATH": str(tmp_path / "exports"), **app_settings}
+    application = create_app(_settings(database_url, **settings))
     application.test_client_class = RequestClient
     with application.app_context():
         yield application
@@ -187,6 +191,16 @@ def count_queries(queries: Recorder) -> Callable[[FlaskClient, str], int]:
         return len(statements)
 
     return measure
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Any]]:
+    """A fake SMTP server on 127.0.0.1, on a free port, for the length of one test:
+    (port, its log of what it saw; see tests/smtp.py)."""
+    from tests.smtp import running_smtp_server
+
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ import redis
 
 from tests.processes import RedisServer, free_port
 from training import create_app
+from training.dependencies import CELERY_QUEUE
 from training.extensions import db
 
 TOKEN = "metrics-" + "t" * 32
@@ -157,12 +158,12 @@ def test_the_celery_queue_length_is_read_from_the_broker(database_url, broker):
     )
     client = app.test_client()
     queue = redis.Redis.from_url(broker.url)
-    queue.rpush("celery", "a", "b", "c")
-    queue.rpush("celery\x06\x163", "urgent")  # kombu's list for priority 3
+    queue.rpush(CELERY_QUEUE, "a", "b", "c")
+    queue.rpush(f"{CELERY_QUEUE}\x06\x163", "urgent")  # kombu's list for priority 3
     queue.rpush("other", "x")
 
     assert value(samples(scrape(client).get_data(as_text=True)), "aula_celery_queue_length") == 4
-    queue.delete("celery")
+    queue.delete(CELERY_QUEUE)
     assert value(samples(scrape(client).get_data(as_text=True)), "aula_celery_queue_length") == 1
 
     broker.stop()

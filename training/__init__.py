@@ -35,7 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_commands(app)
     _connect_signals()
 
-    from training import authz, errors, i18n, logs, metrics, security, timing, unit_of_work
+    from training import authz, errors, i18n, jobs, logs, metrics, security, timing, unit_of_work
     from training.audit import services as audit
 
     logs.init_app(app)
@@ -46,6 +46,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     timing.init_app(app)
     metrics.init_app(app)
     i18n.init_app(app)
+    # Before the unit of work: a request's tasks are known once its commit has run.
+    jobs.init_app(app)
     # Last: its after_request hook runs first, so that a failed commit's 500 gets the
     # headers of every other hook.
     unit_of_work.init_app(app)
@@ -93,6 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     from training.certificates import views as certificates_views
     from training.cohorts import api as cohorts_api
     from training.cohorts import views as cohorts_views
+    from training.exports import api as exports_api
+    from training.exports import views as exports_views
     from training.extensions import api, csrf
     from training.links import api as links_api
     from training.links import views as links_views
@@ -118,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_views.blueprint)
     app.register_blueprint(indicators_views.blueprint)
     app.register_blueprint(links_views.blueprint)
+    app.register_blueprint(exports_views.blueprint)
     api_blueprints = (
         accounts_api.blp,
         learning_api.blp,
@@ -129,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_api.blp,
         indicators_api.blp,
         links_api.blp,
+        exports_api.blp,
         system_api.blp,
     )
     for api_blueprint in api_blueprints:
@@ -140,18 +146,17 @@ def _register_blueprints(app: Flask) -> None:
 def _connect_signals() -> None:
     """Cross-domain reactions (training.signals); connecting twice is harmless."""
     from training.certificates import issuing
-    from training.mail import services as mail
     from training.progress import records as progress
 
     progress.connect_signals()  # attempt_submitted -> the learner's progress
     issuing.connect_signals()  # program_completed -> a certificate
-    mail.connect()
 
 
 def _register_commands(app: Flask) -> None:
     from training.accounts.cli import users_cli
     from training.catalog.cli import content_cli
     from training.certificates.cli import certificates_cli, keygen
+    from training.jobs.cli import jobs_cli
     from training.links.cli import links_cli
     from training.mail.cli import mail_cli
     from training.ministries.cli import ministries_cli
@@ -167,5 +172,6 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(links_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(demo)

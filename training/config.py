@@ -199,7 +199,9 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "SQLALCHEMY_DATABASE_URI": url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "REDIS_URL": redis_url,
-        # Celery's broker; Redis (REDIS_URL) when unset. /healthz and /metrics look at it.
+        # Background work (training.jobs): Celery's broker, Redis (REDIS_URL) when unset;
+        # with neither, embedded mode runs the same tasks in the web or command process.
+        # /healthz and /metrics look at it.
         "CELERY_BROKER_URL": environ.get("CELERY_BROKER_URL", "").strip() or redis_url,
         # /metrics (Prometheus) answers only a bearer METRICS_TOKEN or a client in one of
         # METRICS_ALLOWED_NETWORKS; with neither set it does not exist (404).
@@ -253,6 +255,20 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
             environ, "CERTIFICATE_ZIP_MAX", 200, minimum=1, maximum=2000
         ),
         "CERTIFICATE_ZIP_RATE_LIMIT": environ.get("CERTIFICATE_ZIP_RATE_LIMIT", "5 per 10 minutes"),
+        # Above this many PDFs the ZIP is prepared in the background (an export).
+        "CERTIFICATE_ZIP_INLINE_MAX": _number(
+            environ, "CERTIFICATE_ZIP_INLINE_MAX", 25, minimum=0, maximum=2000
+        ),
+        # Above this many rows an XLSX completion report is prepared in the background.
+        "REPORT_INLINE_MAX_ROWS": _number(
+            environ, "REPORT_INLINE_MAX_ROWS", 5000, minimum=0, maximum=10_000_000
+        ),
+        # Exports prepared in the background are kept here, for this many hours. Workers
+        # and web servers must see the same folder.
+        "EXPORTS_PATH": environ.get("EXPORTS_PATH", "").strip() or str(instance_path / "exports"),
+        "EXPORT_LIFETIME_HOURS": _number(
+            environ, "EXPORT_LIFETIME_HOURS", 24, whole=False, minimum=0.1, maximum=24 * 31
+        ),
         # Refused requests (another ministry's record, an account above one's rank) are
         # audited, at most this many per user and minute (0: none).
         "AUDIT_DENIALS_PER_MINUTE": _number(
@@ -279,8 +295,24 @@ def load_settings(environ: Mapping[str, str], instance_path: Path) -> dict[str, 
         "MAIL_USE_SSL": _flag(environ.get("MAIL_USE_SSL"), False),
         "MAIL_SENDER": environ.get("MAIL_SENDER", "Aula Consular <no-reply@localhost>"),
         "MAIL_TIMEOUT": 10,
-        # Mail goes out after the commit, in a background thread (in tests: at once).
-        "MAIL_IN_BACKGROUND": env != "testing",
+        # While one worker talks to the mail server about a message, no other sends it;
+        # a killed worker's lease ends after this many seconds.
+        "MAIL_LEASE_SECONDS": _number(
+            environ, "MAIL_LEASE_SECONDS", 120, whole=False, minimum=1, maximum=3600
+        ),
+        # A task whose worker died is delivered again after this many seconds (Redis
+        # transport); it must exceed the longest task (JOBS_TIME_LIMIT).
+        "CELERY_VISIBILITY_TIMEOUT": _number(
+            environ, "CELERY_VISIBILITY_TIMEOUT", 3600, minimum=10, maximum=7 * 24 * 3600
+        ),
+        # A task is stopped after this many seconds (a soft limit warns it 30 s before).
+        "JOBS_TIME_LIMIT": _number(environ, "JOBS_TIME_LIMIT", 900, minimum=5, maximum=6 * 3600),
+        # A failing task is tried again this many times, after 2, 4, 8... seconds (with
+        # jitter), never waiting more than JOBS_RETRY_BACKOFF_MAX between tries.
+        "JOBS_MAX_RETRIES": _number(environ, "JOBS_MAX_RETRIES", 8, minimum=0, maximum=100),
+        "JOBS_RETRY_BACKOFF_MAX": _number(
+            environ, "JOBS_RETRY_BACKOFF_MAX", 600, minimum=1, maximum=24 * 3600
+        ),
         # OpenAPI (flask-smorest).
         "API_TITLE": "Aula Consular API",
         "API_VERSION": "v1",

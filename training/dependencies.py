@@ -26,7 +26,8 @@ UNCHECKED = "unchecked"  # a broker that is not Redis (amqp://…): not looked a
 PING_TIMEOUT = 0.5
 # kombu's Redis transport keeps a queue in a list named after it, and each priority level
 # above 0 in a list of its own (the name, "\x06\x16" and the level).
-CELERY_QUEUE = "celery"
+# The name of the one queue the application's tasks go to (training.jobs uses it).
+CELERY_QUEUE = "aula"
 _PRIORITY_SEPARATOR = "\x06\x16"
 _PRIORITY_STEPS = (3, 6, 9)
 

@@ -14,6 +14,8 @@ from training.catalog.models import (
 )
 from training.certificates.models import Certificate, SerialCounter, SigningKey
 from training.cohorts.models import Cohort, CohortMember
+from training.exports.models import Export
+from training.jobs.models import JobRun
 from training.links.models import (
     ExternalCompletion,
     ExternalCourse,
@@ -44,12 +46,14 @@ __all__ = [
     "Cohort",
     "CohortMember",
     "ContentAsset",
+    "Export",
     "ExternalCompletion",
     "ExternalCourse",
     "ExternalCourseCredit",
     "ExternalCourseModule",
     "ExternalLaunch",
     "ExternalLinkCheck",
+    "JobRun",
     "LearningEvent",
     "Lesson",
     "LessonProgress",

@@ -35,13 +35,16 @@ def test_bulk_issue_for_a_cohort_issues_its_graduates_only(
 ) -> None:
     cohort, members, outsider = cohort_with_graduates
     response = client.post(f"/api/v1/cohorts/{cohort.id}/certificates", headers=api_token(issuer))
-    assert response.get_json() == {"issued": 2}
+    # Issued in the background: without a broker, in this process once the answer is sent.
+    assert response.status_code == 202
+    assert response.get_json() == {"queued": 2}
+    assert response.headers["Location"] == f"/api/v1/certificates?cohort={cohort.id}"
     current = statuses()
     assert current[members[0].id] == current[members[1].id] == "valid"
     assert members[2].id not in current  # did not complete
     assert current[outsider.id] == "pending"  # not in the cohort
     again = client.post(f"/api/v1/cohorts/{cohort.id}/certificates", headers=api_token(issuer))
-    assert again.get_json() == {"issued": 0}
+    assert again.get_json() == {"queued": 0}
 
 
 def test_the_cohort_zip_holds_its_members_pdfs(
@@ -95,3 +98,25 @@ def test_the_command_issues_for_a_cohort(runner: Any, cohort_with_graduates: Any
         args=["certificates", "issue", "--ministry", "MX", "--cohort", str(cohort.id)]
     )
     assert wrong.exit_code == 1 and "No cohort" in wrong.output
+
+
+def test_the_issuers_page_asks_for_the_cohorts_certificates(
+    client: Any, cohort_with_graduates: Any, issuer: Any, logged_in: Any
+) -> None:
+    from tests.helpers import flashes, post_form
+
+    cohort, members, _outsider = cohort_with_graduates
+    logged_in(issuer)
+
+    response = post_form(
+        client, f"/issuer/cohorts/{cohort.id}/issue", {}, token_from="/issuer/certificates"
+    )
+
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert (
+        "info",
+        "2 certificados en preparación: aparecen en la lista en cuanto se emiten.",
+    ) in flashes(page)
+    current = statuses()
+    assert current[members[0].id] == current[members[1].id] == "valid"

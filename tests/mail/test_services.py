@@ -2,132 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import logging
-import socket
-import socketserver
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any
 
 import pytest
 
+from tests.conftest import csrf_token
 from tests.helpers import fresh, outbox, post_form, reset_link
+from tests.smtp import closed_port, use_smtp
+from training import background
 from training.database import utcnow
 from training.extensions import db
 from training.mail import services
-
-
-@dataclass
-class SmtpLog:
-    """What the fake server saw."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    logins: list[str] = field(default_factory=list)
-    refuse_recipients: bool = False
-    # Set: the server greets a client only once the event is set (a slow mail server).
-    hold: threading.Event | None = None
-
-
-class _SmtpHandler(socketserver.StreamRequestHandler):
-    """Just enough of RFC 5321 for smtplib: EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT."""
-
-    server: _SmtpServer
-
-    def reply(self, line: str) -> None:
-        self.wfile.write(line.encode("ascii") + b"\r\n")
-
-    def handle(self) -> None:
-        log = self.server.log
-        sender, recipients = "", []
-        if log.hold is not None:
-            log.hold.wait(timeout=10)
-        self.reply("220 fake.smtp.test ESMTP")
-        while raw := self.rfile.readline():
-            if not raw.isascii():
-                return  # a TLS handshake or other binary: hang up, as a plain server would
-            command = raw.decode("ascii").strip()
-            verb = command.split(" ", 1)[0].upper()
-            if verb in {"EHLO", "HELO"}:
-                self.reply("250-fake.smtp.test")
-                self.reply("250 AUTH PLAIN")
-            elif verb == "AUTH":
-                credentials = base64.b64decode(command.split()[-1]).split(b"\0")
-                log.logins.append(credentials[1].decode())
-                self.reply("235 2.7.0 Authentication successful")
-            elif verb == "MAIL":
-                sender, recipients = command.split(":", 1)[1].strip("<> "), []
-                self.reply("250 OK")
-            elif verb == "RCPT":
-                if log.refuse_recipients:
-                    self.reply("550 5.1.1 No such mailbox here")
-                else:
-                    recipients.append(command.split(":", 1)[1].strip("<> "))
-                    self.reply("250 OK")
-            elif verb == "DATA":
-                self.reply("354 End data with <CR><LF>.<CR><LF>")
-                lines = []
-                while (line := self.rfile.readline()) != b".\r\n":
-                    lines.append(line[1:] if line.startswith(b"..") else line)
-                log.messages.append(
-                    message_from_bytes(b"".join(lines), policy=policy.default)  # type: ignore[arg-type]
-                )
-                log.envelopes.append((sender, recipients))
-                self.reply("250 OK queued")
-            elif verb == "QUIT":
-                self.reply("221 Bye")
-                return
-            else:
-                self.reply("250 OK")
-
-
-class _SmtpServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = True
-
-    def __init__(self, log: SmtpLog) -> None:
-        super().__init__(("127.0.0.1", 0), _SmtpHandler)
-        self.log = log
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, SmtpLog]]:
-    """A fake SMTP server on 127.0.0.1, on a free port, for the length of one test."""
-    log = SmtpLog()
-    server = _SmtpServer(log)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield server.server_address[1], log
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def use_smtp(app: Any, port: int, **settings: Any) -> None:
-    app.config.update(
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=port,
-        MAIL_USE_TLS=False,
-        MAIL_USE_SSL=False,
-        MAIL_TIMEOUT=5,
-        **settings,
-    )
-
 
 # --- Without SMTP: the outbox -----------------------------------------------------------
 
@@ -329,25 +215,78 @@ def test_nothing_goes_out_before_the_commit_nor_after_a_rollback(app, smtp_serve
     assert outbox() == []
 
 
-def test_in_production_a_request_does_not_wait_for_the_mail_server(
+def test_without_a_broker_mail_goes_out_only_once_the_response_is_sent(
     app, client, smtp_server, learner
 ):
     port, log = smtp_server
     use_smtp(app, port)
-    app.config["MAIL_IN_BACKGROUND"] = True
-    log.hold = threading.Event()  # the mail server answers nobody yet
+    token = csrf_token(client, "/account/reset")
 
-    response = post_form(client, "/account/reset", {"email": learner.email})
+    # Not buffered: the response is handed over, and closed only when the test says so,
+    # as a WSGI server closes it once the last byte is written.
+    response = client.post(
+        "/account/reset", data={"email": learner.email, "csrf_token": token}, buffered=False
+    )
 
-    # The answer came while the mail server was still silent: nothing was sent yet.
     assert response.status_code == 302
     assert log.messages == []
     assert outbox()[0].status == "queued"
-    log.hold.set()
-    services.wait_for_deliveries()
+    response.close()
     (delivered,) = log.messages
     assert delivered["To"] == learner.email
     assert outbox()[0].status == "sent"
+
+
+def test_delivery_is_idempotent_and_one_worker_at_a_time(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, port)
+    app.config["MAIL_SERVER"] = None  # queued only: nothing handed over
+    message = services.send("consul@gt.example.org", "Asunto", "Cuerpo")
+    db.session.commit()
+    use_smtp(app, port)
+    # Another worker holds the lease (it is talking to the mail server).
+    message.locked_until = utcnow() + timedelta(minutes=1)
+    db.session.commit()
+
+    with pytest.raises(background.TryAgain):
+        services.deliver(message.id)
+    assert log.messages == []
+
+    message.locked_until = utcnow() - timedelta(seconds=1)  # that worker died
+    db.session.commit()
+    assert services.deliver(message.id) == "sent"
+    assert services.deliver(message.id) == "done"
+    assert len(log.messages) == 1
+    (stored,) = outbox()
+    assert (stored.status, stored.attempts, stored.locked_until) == ("sent", 1, None)
+
+
+def test_the_sweep_hands_over_failed_and_stale_mail_but_not_young_or_exhausted(app, smtp_server):
+    port, log = smtp_server
+    use_smtp(app, closed_port())
+    failed = services.send("fallido@gt.example.org", "Uno", "Cuerpo")
+    exhausted = services.send("agotado@gt.example.org", "Dos", "Cuerpo")
+    db.session.commit()
+    app.config["MAIL_SERVER"] = None
+    young = services.send("joven@gt.example.org", "Tres", "Cuerpo")
+    stale = services.send("viejo@gt.example.org", "Cuatro", "Cuerpo")
+    stale.created_at = utcnow() - timedelta(minutes=11)
+    exhausted.attempts = services.MAX_ATTEMPTS
+    db.session.commit()
+    assert {m.recipient: m.status for m in outbox()}["fallido@gt.example.org"] == "failed"
+    use_smtp(app, port)
+
+    assert services.sweep() == 2
+    db.session.commit()  # the hand-over happens after the commit
+
+    assert sorted(message["To"] for message in log.messages) == [
+        "fallido@gt.example.org",
+        "viejo@gt.example.org",
+    ]
+    statuses = {m.id: m.status for m in outbox()}
+    assert statuses[failed.id] == statuses[stale.id] == "sent"
+    assert statuses[young.id] == "queued"
+    assert statuses[exhausted.id] == "failed"
 
 
 def test_a_savepoint_rolled_back_keeps_the_message_of_the_transaction(app, smtp_server):
@@ -363,7 +302,7 @@ def test_a_savepoint_rolled_back_keeps_the_message_of_the_transaction(app, smtp_
     assert outbox()[0].status == "sent"
 
 
-def test_retry_leaves_young_queued_messages_to_the_delivery_thread(app, smtp_server):
+def test_retry_leaves_young_queued_messages_to_their_task(app, smtp_server):
     port, log = smtp_server
     use_smtp(app, port)
     app.config["MAIL_SERVER"] = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -196,10 +196,14 @@ class RevocationStatusList(MethodView):
 
 @blp.route("/cohorts/<cohort_id>/certificates")
 class CohortIssue(MethodView):
-    @blp.response(200, schemas.IssueResultSchema)
+    @blp.response(202, schemas.IssueQueuedSchema)
     @blp.alt_response(404, description="No such cohort in your ministry.")
     @authz.permission_required(authz.Permission.issue_certificates)
-    def post(self, cohort_id: str) -> dict[str, Any]:
-        """Issue the certificates of every member of the cohort who completed its program."""
-        issued = issuing.issue_for_cohort(authz.actor(), cohort_id)
-        return {"issued": issued}
+    def post(self, cohort_id: str) -> tuple[dict[str, int], int, dict[str, str]]:
+        """Issue the certificates of every member of the cohort who completed its program
+        and has none valid yet. They are issued in the background: the answer (202) says
+        how many were asked for, and ``Location`` is the cohort's certificate list, where
+        they appear as they are issued. Asking again is harmless."""
+        queued = issuing.queue_for_cohort(authz.actor(), cohort_id)
+        location = url_for("certificates_api.Certificates", cohort=cohort_id)
+        return {"queued": queued}, 202, {"Location": location}

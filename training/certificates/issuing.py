@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from training import authz, signals
+from training import authz, background, signals
 from training.accounts.models import User
 from training.audit import services as audit
 from training.catalog.models import Module, ModuleVersion, Program
@@ -39,6 +39,9 @@ from training.errors import NotFound, ValidationFailed
 from training.extensions import db
 from training.ministries.models import Ministry
 from training.progress.models import ModuleProgress, ProgramCompletion
+
+# The background task that issues one learner's certificate (registered by training.jobs).
+ISSUE_TASK = "certificates.issue"
 
 
 def _snapshot(user: User, program: Program) -> list[dict[str, Any]]:
@@ -277,16 +280,38 @@ def _issue_all(completers: list[Any], issuer: User | None) -> int:
     return issued
 
 
-def issue_for_cohort(actor: Any, cohort_id: Any) -> int:
-    """Issue (or approve) the certificate of every member of the cohort who completed its
-    program and has none yet. Returns how many were issued now."""
+def queue_for_cohort(actor: Any, cohort_id: Any) -> int:
+    """Ask for the certificate of every member of the cohort who completed its program
+    and has none valid yet: one :data:`ISSUE_TASK` each, handed to the background
+    workers once this transaction commits. Returns how many were asked for."""
     from training.cohorts.models import Cohort
 
     user = authz.require(actor, authz.Permission.issue_certificates)
     cohort = authz.get_scoped(Cohort, cohort_id, user)
-    issued = _issue_all(_completers(cohort.ministry_id, cohort), user)
-    audit.record("certificate.cohort_issued", actor=user, target=cohort, details={"issued": issued})
-    return issued
+    waiting = 0
+    for learner, program in _completers(cohort.ministry_id, cohort):
+        certificate = current_certificate(learner, program)
+        if certificate is not None and (certificate.status != PENDING or learner.id == user.id):
+            continue  # issued already; an issuer never approves their own
+        background.after_commit(ISSUE_TASK, learner.id, program.id, user.id)
+        waiting += 1
+    audit.record(
+        "certificate.cohort_issued", actor=user, target=cohort, details={"queued": waiting}
+    )
+    return waiting
+
+
+def issue_one(user_id: int, program_id: int, issuer_id: int | None) -> bool:
+    """The ``certificates.issue`` task: issue (or approve) the learner's certificate for
+    the program unless it is valid already; whether it was issued now. Idempotent: the
+    partial unique index and the approval's conditional UPDATE let one run win, and a
+    run after it finds the certificate valid."""
+    learner = db.session.get(User, user_id)
+    program = db.session.get(Program, program_id)
+    issuer = db.session.get(User, issuer_id) if issuer_id is not None else None
+    if learner is None or program is None:
+        return False
+    return _issue_all([(learner, program)], issuer) == 1
 
 
 def issue_for_ministry(ministry: Ministry, cohort_id: Any = None) -> tuple[int, int]:

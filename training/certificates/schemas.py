@@ -80,5 +80,7 @@ class JwksSchema(Schema):
     keys = fields.List(fields.Dict())
 
 
-class IssueResultSchema(Schema):
-    issued = fields.Integer()
+class IssueQueuedSchema(Schema):
+    queued = fields.Integer(
+        metadata={"description": "Certificates asked for, issued in the background."}
+    )

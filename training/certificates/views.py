@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 from flask import (
     Blueprint,
@@ -19,9 +18,17 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from training import authz, unit_of_work
-from training.certificates import issuing, lifecycle, lookup, pdf, presenters, signing
+from training.certificates import (
+    archive,
+    issuing,
+    lifecycle,
+    lookup,
+    presenters,
+    signing,
+)
 from training.certificates.api import verification_limit
 from training.errors import DomainError, NotFound, error_response
+from training.exports import services as exports
 from training.extensions import limiter
 from training.i18n import current_language
 
@@ -153,16 +160,12 @@ def act(code: str, action: str) -> ResponseReturnValue:
 @limiter.limit(zip_limit, key_func=per_user)
 def download_zip() -> ResponseReturnValue:
     """The PDFs of the valid certificates matching the list's filters (a cohort's, say),
-    in one ZIP: at most CERTIFICATE_ZIP_MAX of them, or a 422 asking to filter."""
-    search = (request.args.get("q") or "")[:100] or None
+    in one ZIP: at most CERTIFICATE_ZIP_MAX of them, or a 422 asking to filter. Above
+    CERTIFICATE_ZIP_INLINE_MAX the ZIP is prepared in the background and the answer is
+    a redirect to the page that offers it when ready."""
+    params = {key: request.args.get(key) or None for key in ("q", "cohort")}
     most = int(current_app.config["CERTIFICATE_ZIP_MAX"])
-    rows, total = lookup.for_staff(
-        authz.actor(),
-        status="valid",
-        search=search,
-        cohort_id=request.args.get("cohort") or None,
-        limit=most,
-    )
+    rows, total = archive.selection(authz.actor(), params)
     if total > most:
         message = _(
             "La selección tiene %(total)d certificados válidos y un ZIP reúne como máximo "
@@ -171,10 +174,14 @@ def download_zip() -> ResponseReturnValue:
             most=most,
         )
         return error_response(422, message, code="too_many_certificates")
+    if total > int(current_app.config["CERTIFICATE_ZIP_INLINE_MAX"]):
+        # Rendering this many PDFs takes a while: prepared in the background.
+        export = exports.request_export(
+            authz.actor(), archive.ZIP_EXPORT, params, "certificados", current_language()
+        )
+        return redirect(url_for("exports.show", export_id=export.id), 303)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for certificate in rows:
-            archive.writestr(f"{certificate.serial}.pdf", pdf.render(certificate))
+    archive.write_zip(rows, buffer)
     response = Response(buffer.getvalue(), mimetype="application/zip")
     response.headers["Content-Disposition"] = 'attachment; filename="certificados.zip"'
     return _private(response)
@@ -214,6 +221,12 @@ def settings() -> ResponseReturnValue:
 @blueprint.route("/issuer/cohorts/<cohort_id>/issue", methods=["POST"])
 @authz.permission_required(authz.Permission.issue_certificates)
 def issue_cohort(cohort_id: str) -> ResponseReturnValue:
-    issued = issuing.issue_for_cohort(authz.actor(), cohort_id)
-    flash(_("%(n)d certificados emitidos.", n=issued), "info")
+    queued = issuing.queue_for_cohort(authz.actor(), cohort_id)
+    flash(
+        _(
+            "%(n)d certificados en preparación: aparecen en la lista en cuanto se emiten.",
+            n=queued,
+        ),
+        "info",
+    )
     return redirect(url_for("certificates.list_certificates", cohort=cohort_id))

@@ -29,8 +29,10 @@ def outbox(limit: int) -> None:
 @mail_cli.command("retry")
 @transactional
 def retry() -> None:
-    """Send through SMTP every failed message, and every one queued for over ten
-    minutes (needs MAIL_SERVER). Run it from cron; not two at once."""
+    """Send now every failed message (however often it was tried) and every one queued
+    for over ten minutes (needs MAIL_SERVER): for an operator who has just repaired the
+    mail settings. Not for cron: the periodic mail sweep (`flask jobs run-due`, or Celery
+    beat) retries failed mail on its own."""
     sent, failing = services.retry_failed()
     click.echo(f"{sent} sent, {failing} still failing.")
     if failing:

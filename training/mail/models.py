@@ -11,7 +11,9 @@ from training.extensions import db
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined]
     """Every message the platform sends. ``status``: queued (no SMTP configured, or
-    waiting), sent, or failed (SMTP refused it; ``error`` says why)."""
+    waiting), sent, or failed (SMTP refused it; ``error`` says why). ``attempts`` counts
+    the SMTP conversations tried; ``locked_until`` is set while one is under way, so that
+    two workers (a retried task and the sweep) never send the same message at once."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),)
@@ -24,3 +26,5 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

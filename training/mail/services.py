@@ -1,51 +1,55 @@
 """Sending mail without ever losing a message.
 
 Every message is first written to the outbox table, in the transaction of what it is
-about. When ``MAIL_SERVER`` is configured it is sent over SMTP once that transaction
-commits (never a message about something rolled back), in a background thread, so that
-no request waits for a mail server (nor tells by its timing whether it wrote to one);
-it is then marked sent, or failed with the reason, for ``flask mail retry`` (which also
-sends what a stopped worker left queued). Without SMTP it stays queued and the log says
-where to read it. The body is not written to the log: it may hold a single-use link.
+about; the outbox row is the truth. When ``MAIL_SERVER`` is configured, the task
+``mail.deliver`` is asked for once that transaction commits (never a message about
+something rolled back; see :mod:`training.background`): a Celery worker sends it, or, with
+no broker, this process right after the response (:mod:`training.jobs`). No request waits
+for a mail server, nor tells by its timing whether it wrote to one.
+
+:func:`deliver` is idempotent: a sent message is never sent again, and a lease
+(``locked_until``) keeps two workers from sending one message at once. A failure is kept
+with its reason and retried with backoff; :func:`sweep`, a periodic job, hands over again
+what failed or what a killed worker left queued. Without SMTP a message stays queued and
+the log says where to read it. The body is not written to the log: it may hold a
+single-use link.
 """
 
 from __future__ import annotations
 
-import queue
 import smtplib
-import threading
-import time
 from datetime import timedelta
 from email.message import EmailMessage
+from typing import Literal
 
-from flask import Flask, current_app
-from sqlalchemy import and_, event, or_, select, update
-from sqlalchemy.orm import Session, SessionTransaction
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
 
-from training import unit_of_work
+from training import background, unit_of_work
 from training.database import utcnow
 from training.extensions import db
 from training.mail.models import OutboxMessage
 
-# session.info key: the messages to send once the session's transaction commits.
-PENDING = "training.mail.pending"
-# Messages waiting for the process's delivery thread; beyond this, mail retry sends them.
-QUEUE_LIMIT = 10_000
-# mail retry leaves younger queued messages to the delivery thread.
-RETRY_QUEUED_AFTER = timedelta(minutes=10)
+# The background task that sends one message (registered by training.jobs).
+DELIVER_TASK = "mail.deliver"
+# Queued messages younger than this are on their way; the sweep leaves them alone.
+STALE_AFTER = timedelta(minutes=10)
+# The sweep stops handing over a failed message after this many SMTP conversations (an
+# operator can still send it with `flask mail retry`).
+MAX_ATTEMPTS = 10
 
-_queue: queue.Queue[tuple[Flask, int]] = queue.Queue(maxsize=QUEUE_LIMIT)
-_worker: threading.Thread | None = None
-_worker_lock = threading.Lock()
+Outcome = Literal["sent", "failed", "done"]
 
 
 def send(recipient: str, subject: str, body: str) -> OutboxMessage:
     """Queue a message in the outbox; it goes out over SMTP after the commit."""
-    message = OutboxMessage(recipient=recipient, subject=subject, body=body, status="queued")
+    message = OutboxMessage(
+        recipient=recipient, subject=subject, body=body, status="queued", attempts=0
+    )
     db.session.add(message)
     db.session.flush()
     if current_app.config.get("MAIL_SERVER"):
-        db.session.info.setdefault(PENDING, []).append(message.id)
+        background.after_commit(DELIVER_TASK, message.id)
     else:
         current_app.logger.info(
             "Mail #%s to %s (%r) kept in the outbox: no MAIL_SERVER is configured",
@@ -79,15 +83,31 @@ def _smtp(recipient: str, subject: str, body: str) -> str | None:
     return None
 
 
-def deliver(message_id: int) -> bool | None:
-    """Send one outbox message over SMTP and commit the outcome: True sent, False
-    failed (with the reason), None when there was nothing to send. No transaction (nor
-    database connection) is held while the mail server talks: the message is read in a
-    unit of work of its own, and its outcome is written in another."""
+def deliver(message_id: int) -> Outcome:
+    """Send one outbox message over SMTP and commit the outcome: "sent", "failed" (the
+    reason kept), or "done" when there is nothing to send (already sent, or gone).
+    Raises :class:`~training.background.TryAgain` while another worker holds the
+    message's lease. No transaction (nor database connection) is held while the mail
+    server talks: the lease is taken in a unit of work of its own, and the outcome is
+    written in another."""
+    lease = timedelta(seconds=float(current_app.config["MAIL_LEASE_SECONDS"]))
     with unit_of_work.transaction():
-        message = db.session.get(OutboxMessage, message_id)
+        now = utcnow()
+        taken = db.session.execute(  # type: ignore[attr-defined]
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status != "sent",
+                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+            )
+            .values(locked_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         if message is None or message.status == "sent":
-            return None
+            return "done"
+        if not taken:
+            raise background.TryAgain(f"Mail #{message_id} is being sent by another worker")
         recipient, subject, body = message.recipient, message.subject, message.body
     error = _smtp(recipient, subject, body)
     if error is not None:
@@ -100,98 +120,67 @@ def deliver(message_id: int) -> bool | None:
                 status="failed" if error else "sent",
                 error=error,
                 sent_at=None if error else utcnow(),
+                locked_until=None,
             )
+            .execution_options(synchronize_session=False)
         )
-    return error is None
+    return "failed" if error else "sent"
+
+
+def deliver_task(message_id: int) -> None:
+    """The ``mail.deliver`` task: send the message; a failure is tried again later."""
+    if deliver(message_id) == "failed":
+        raise background.TryAgain(f"Mail #{message_id} not accepted by the mail server")
+
+
+def _waiting(*, max_attempts: int | None) -> list[int]:
+    """Ids of the failed messages (with fewer than ``max_attempts`` tries, when given)
+    and of those queued for longer than :data:`STALE_AFTER`, whose lease is free."""
+    now = utcnow()
+    failed = OutboxMessage.status == "failed"
+    if max_attempts is not None:
+        failed = and_(failed, OutboxMessage.attempts < max_attempts)
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                or_(
+                    failed,
+                    and_(
+                        OutboxMessage.status == "queued",
+                        OutboxMessage.created_at < now - STALE_AFTER,
+                    ),
+                ),
+                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+            )
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def sweep() -> int:
+    """The periodic mail sweep: hand over again (after the commit) every failed message
+    tried fewer than :data:`MAX_ATTEMPTS` times, and every one queued for longer than
+    :data:`STALE_AFTER` (a killed worker's, or one whose hand-over failed). Returns how
+    many. Nothing without MAIL_SERVER."""
+    if not current_app.config.get("MAIL_SERVER"):
+        return 0
+    waiting = _waiting(max_attempts=MAX_ATTEMPTS)
+    for message_id in waiting:
+        background.after_commit(DELIVER_TASK, message_id)
+    return len(waiting)
 
 
 def retry_failed() -> tuple[int, int]:
-    """Send again every failed message, and those queued for longer than
-    :data:`RETRY_QUEUED_AFTER` (a stopped worker's; younger ones are on their way);
-    return (sent, still failing). Commits as it goes."""
+    """Send now, in this process, every failed message (however often it was tried) and
+    every one queued for longer than :data:`STALE_AFTER`; return (sent, still failing).
+    For an operator who has just repaired the mail settings. Commits as it goes."""
     if not current_app.config.get("MAIL_SERVER"):
         return (0, 0)
-    waiting_since = utcnow() - RETRY_QUEUED_AFTER
-    pending = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(
-            or_(
-                OutboxMessage.status == "failed",
-                and_(OutboxMessage.status == "queued", OutboxMessage.created_at < waiting_since),
-            )
-        )
-        .order_by(OutboxMessage.id)
-    ).all()
-    outcomes = [deliver(message_id) for message_id in pending]
-    sent = outcomes.count(True)
-    return (sent, outcomes.count(False))
-
-
-def _after_commit(session: Session) -> None:
-    ids = session.info.pop(PENDING, None)
-    if not ids:
-        return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if not app.config["MAIL_IN_BACKGROUND"]:
-        _deliver_all(app, ids)
-        return
-    _start_worker()
-    for message_id in ids:
+    outcomes = []
+    for message_id in _waiting(max_attempts=None):
         try:
-            _queue.put_nowait((app, message_id))
-        except queue.Full:
-            app.logger.warning(
-                "Mail #%s stays queued (the delivery queue is full); mail retry sends it",
-                message_id,
-            )
-
-
-def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
-    # Only the whole transaction's rollback drops its messages, not a savepoint's.
-    if previous_transaction.parent is None:
-        session.info.pop(PENDING, None)
-
-
-def _deliver_all(app: Flask, ids: list[int]) -> None:
-    """Send the given messages in an application context (and a session) of their own."""
-    with app.app_context():
-        for message_id in ids:
-            try:
-                deliver(message_id)  # rolled back if it raises
-            except Exception:  # the database went away: the message stays for mail retry
-                app.logger.exception("Mail #%s not delivered; mail retry sends it", message_id)
-
-
-def _work() -> None:
-    """The process's one delivery thread: messages one at a time, in commit order."""
-    while True:
-        app, message_id = _queue.get()
-        try:
-            _deliver_all(app, [message_id])
-        finally:
-            _queue.task_done()
-
-
-def _start_worker() -> None:
-    global _worker
-    with _worker_lock:
-        if _worker is None or not _worker.is_alive():
-            _worker = threading.Thread(target=_work, name="mail-delivery", daemon=True)
-            _worker.start()
-
-
-def wait_for_deliveries(timeout: float = 10.0) -> None:
-    """Wait until the delivery thread has handled everything queued so far (tests)."""
-    deadline = time.monotonic() + timeout
-    while _queue.unfinished_tasks and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
-def connect() -> None:
-    """Send queued messages after each commit (connecting twice is harmless)."""
-    for name, listener in (
-        ("after_commit", _after_commit),
-        ("after_soft_rollback", _after_soft_rollback),
-    ):
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+            outcomes.append(deliver(message_id))
+        except background.TryAgain:
+            continue  # another worker is sending it right now
+    return (outcomes.count("sent"), outcomes.count("failed"))

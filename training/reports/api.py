@@ -10,16 +10,21 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from training import authz
 from training.catalog.models import Module, in_language
+from training.exports import services as exports
+from training.exports.presenters import export_data
+from training.exports.schemas import ExportSchema
 from training.i18n import current_language
 from training.links.presenters import learner_data
 from training.ministries import services as ministries
+from training.reports import exports as exports_kinds
 from training.reports import external, formats, presenters, schemas, services
 from training.schemas import envelope
 
@@ -83,19 +88,50 @@ REPORT_OF_ENDPOINT: dict[str, str] = {
 }
 
 
+def _large(scope: services.Scope) -> bool:
+    _rows, total = services.completion_page(scope, 1, 1)
+    return total > int(current_app.config["REPORT_INLINE_MAX_ROWS"])
+
+
+def _export_later(scope: services.Scope) -> ResponseReturnValue:
+    """A large XLSX is prepared in the background: 202 with the export's status and its
+    Location; a browser (asking for HTML) is sent to the page that offers it when ready."""
+    params = {
+        key: request.args[key] for key in exports_kinds.COMPLETION_FILTERS if request.args.get(key)
+    }
+    stem = "-".join(("completion", scope.ministry.code, date.today().isoformat()))
+    export = exports.request_export(
+        authz.actor(), exports_kinds.COMPLETION_XLSX, params, stem, current_language()
+    )
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return redirect(url_for("exports.show", export_id=export.id), 303)
+    response = jsonify(export_data(export))
+    response.status_code = 202
+    response.headers["Location"] = url_for("exports_api.ExportStatus", export_id=export.id)
+    return response
+
+
 @blp.route("/reports/completion")
 class Completion(MethodView):
     @blp.arguments(schemas.ReportCompletionQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, schemas.ReportCompletionListSchema)
     @blp.doc(**exports_doc(schemas.ReportCompletionListSchema))
+    @blp.alt_response(
+        202,
+        schema=ExportSchema,
+        description="``format=xlsx`` above REPORT_INLINE_MAX_ROWS rows: the export is "
+        "prepared in the background; ``Location`` is its status.",
+    )
     @blp.alt_response(404, description="A cohort, post or ministry not in your reach.")
     @authz.permission_required(MINISTRY)
     def get(self, query: dict[str, Any]) -> Any:
         """One row per learner and module: status, best score, completion date and
         certificate serial. Filters: cohort, post, status, from/to (module completion
-        date)."""
+        date). A large XLSX is prepared in the background (202)."""
         scope = ministry_scope(query)
         table = presenters.completion(current_language())
+        if query.get("format") == "xlsx" and _large(scope):
+            return _export_later(scope)
         if query.get("format"):
             rows = services.completion_stream(scope)
             return export(query["format"], table, rows, scope.ministry.code)

@@ -12,16 +12,16 @@ groups of the item analyses), and the answers' credit read without the answer ro
 * ``attempt_answer (attempt_id, question_id, credit)``: the item analyses' one pass over
   the answers reads this index only, not the rows with their selections.
 
-Revision ID: 0017
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03 18:00:00.000000
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0017"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
