@@ -13,17 +13,8 @@ Settings, from the environment:
     which they DROP and CREATE (``aula_system_servers,aula_system_backup,
     aula_system_restored`` by default).
 
-Every process is started by :meth:`Stack.start`; :func:`app_servers` and :func:`balancer`
-are the kinds there are. A Celery worker is one more function beside them::
-
-    def celery_worker(stack, environment):
-        return stack.start("worker", [str(BIN / "celery"), "-A", "training.jobs.worker:celery",
-                                      "worker", "--concurrency", "1"], environment)
-
-called from the ``deployment`` fixture of test_two_servers.py with the same
-:func:`production_environment` as the app servers (its broker is their ``REDIS_URL``);
-:meth:`Process.kill_hard` kills it mid-task as it kills a server, and :meth:`Stack.stop`
-ends it with the rest.
+Every process is started by :meth:`Stack.start`; :func:`app_servers`,
+:func:`celery_worker` and :func:`balancer` are the kinds there are.
 """
 
 from __future__ import annotations
@@ -233,6 +224,29 @@ class AppServer:
     name: str
     url: str
     process: Process
+
+
+def celery_worker(stack: Stack, environment: Mapping[str, str], name: str) -> Process:
+    """``celery -A training.jobs.worker:celery worker`` as the README's aula-worker unit
+    runs it (one process), with the app servers' environment; returns once it is ready to
+    take tasks."""
+    worker = stack.start(
+        name,
+        [
+            str(BIN / "celery"), "-A", "training.jobs.worker:celery", "worker",
+            "--concurrency", "1", "--hostname", f"{name}@%h", "--without-mingle",
+            "--without-gossip", "--loglevel", "INFO",
+        ],
+        environment,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if not worker.alive():
+            pytest.fail(f"the Celery worker {name} stopped:\n{worker.tail()}")
+        if " ready." in worker.output():
+            return worker
+        time.sleep(0.1)
+    pytest.fail(f"the Celery worker {name} did not start:\n{worker.tail()}")
 
 
 def app_servers(stack: Stack, environment: Mapping[str, str], *names: str) -> list[AppServer]:

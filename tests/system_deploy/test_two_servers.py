@@ -1,6 +1,7 @@
-"""Two app servers behind HAProxy, against one PostgreSQL and one Redis: what a user does
-on one server holds on the other, and a server killed mid-traffic loses nothing that
-was committed.
+"""Two app servers behind HAProxy and one Celery worker, against one PostgreSQL and one
+Redis: what a user does on one server holds on the other, the worker sends the mail
+either server asked for, and neither a worker nor a server killed mid-work loses
+anything that was committed.
 
 The tests share one deployment (module fixtures) and run in file order; the last one
 kills server 1.
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.smtp import SmtpLog, running_smtp_server
 from tests.system_deploy.harness import (
     CHECK_FALL,
     CHECK_INTERVAL,
@@ -25,11 +27,13 @@ from tests.system_deploy.harness import (
     AppServer,
     Balancer,
     Browser,
+    Process,
     Response,
     Stack,
     app_servers,
     balancer,
     bearer,
+    celery_worker,
     empty_database,
     flask,
     production_environment,
@@ -41,6 +45,10 @@ PASSWORD = "Tapachula-2026-sistema"
 LEARNER = "ana.sistema@gt.example.org"
 GUESSED = "objetivo.sistema@gt.example.org"
 TRAFFIC_LEARNERS = 14
+# A task whose worker died is given to another worker after this many seconds; a mail's
+# lease (one sender at a time) ends sooner.
+VISIBILITY_TIMEOUT = 10
+MAIL_LEASE_SECONDS = 3
 # In the order their prerequisites allow.
 MODULES = [
     "conceptos",
@@ -63,6 +71,9 @@ class Deployment:
     servers: list[AppServer]
     tokens: list[str]
     keys: dict[tuple[str, str], list[str]]  # (module, question) -> the correct choices
+    environment: dict[str, str]
+    worker: Process
+    mail: SmtpLog  # what the mail server received
 
     @property
     def one(self) -> str:
@@ -114,10 +125,24 @@ def answer_keys() -> dict[tuple[str, str], list[str]]:
 
 
 @pytest.fixture(scope="module")
-def deployment(stack: Stack, redis_url: str) -> Deployment:
+def mail_server() -> Iterator[tuple[int, SmtpLog]]:
+    with running_smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def deployment(stack: Stack, redis_url: str, mail_server: tuple[int, SmtpLog]) -> Deployment:
     url = empty_database(SERVERS_DATABASE)
+    mail_port, mail = mail_server
     environment = production_environment(
-        url, redis_url, EVIDENCE_PATH=str(stack.folder / "evidence")
+        url,
+        redis_url,
+        EVIDENCE_PATH=str(stack.folder / "evidence"),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(mail_port),
+        MAIL_USE_TLS="false",
+        CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
+        MAIL_LEASE_SECONDS=str(MAIL_LEASE_SECONDS),
     )
     # The release steps of the README's Deploy section, once, from one host.
     flask(environment, "db", "upgrade")
@@ -125,8 +150,9 @@ def deployment(stack: Stack, redis_url: str) -> Deployment:
     flask(environment, "content", "sync")
     issued = seed_learners(url, TRAFFIC_LEARNERS)
     servers = app_servers(stack, environment, "app1", "app2")
+    worker = celery_worker(stack, environment, "worker1")
     front = balancer(stack, servers)
-    return Deployment(front, servers, issued, answer_keys())
+    return Deployment(front, servers, issued, answer_keys(), environment, worker, mail)
 
 
 def signed_in(browser: Browser, server: str) -> bool:
@@ -395,6 +421,76 @@ def half_written_attempts() -> list[tuple[Any, ...]]:
                  WHERE x.attempt_id = a.id AND x.credit IS NOT NULL)))
         """,
     )
+
+
+def wait_for(condition: Any, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"waited {timeout} s for {what}")
+
+
+def ask_for_a_reset(server: str, email: str) -> Response:
+    browser = Browser()
+    token = browser.csrf_token(server + "/account/reset")
+    return browser.send(
+        "POST", server + "/account/reset", form={"email": email, "csrf_token": token}
+    )
+
+
+def outbox(email: str) -> list[tuple[str, int]]:
+    """Status and delivery attempts of each message to ``email``, oldest first."""
+    return query(
+        SERVERS_DATABASE,
+        "SELECT status, attempts FROM outbox_message WHERE recipient = %s ORDER BY id",
+        email,
+    )
+
+
+def mails_to(log: SmtpLog, email: str) -> int:
+    return sum(1 for message in log.messages if message["To"] == email)
+
+
+def test_the_worker_sends_the_mail_either_server_asked_for(deployment: Deployment) -> None:
+    first, second = "consul00.sistema@gt.example.org", "consul01.sistema@gt.example.org"
+
+    assert ask_for_a_reset(deployment.one, first).status == 302
+    assert ask_for_a_reset(deployment.two, second).status == 302
+
+    wait_for(
+        lambda: mails_to(deployment.mail, first) == 1 and mails_to(deployment.mail, second) == 1,
+        "the worker to send both messages",
+    )
+    assert [status for status, _attempts in outbox(first) + outbox(second)] == ["sent", "sent"]
+
+
+def test_a_worker_killed_mid_delivery_loses_no_mail_and_sends_it_once(
+    deployment: Deployment, stack: Stack
+) -> None:
+    email = "consul02.sistema@gt.example.org"
+    mail = deployment.mail
+    mail.hold = threading.Event()  # the mail server does not greet: the task blocks
+    connected = mail.connections
+
+    assert ask_for_a_reset(deployment.front.url, email).status == 302
+    wait_for(lambda: mail.connections > connected, "the worker to reach the mail server")
+    deployment.worker.kill_hard()
+    killed_at = time.monotonic()
+    mail.hold.set()
+    mail.hold = None
+    assert outbox(email) == [("queued", 1)]
+    assert mails_to(mail, email) == 0
+
+    # Never acknowledged, the task goes to the next worker once the visibility timeout
+    # has passed (and the dead worker's lease on the message has ended).
+    time.sleep(max(0.0, VISIBILITY_TIMEOUT + 1 - (time.monotonic() - killed_at)))
+    deployment.worker = celery_worker(stack, deployment.environment, "worker2")
+
+    wait_for(lambda: outbox(email) == [("sent", 2)], "the second worker to send it", 60)
+    time.sleep(1)  # and nothing else arrives
+    assert mails_to(mail, email) == 1
 
 
 def test_killing_a_server_mid_traffic_loses_no_committed_attempt(
