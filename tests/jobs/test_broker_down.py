@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import csrf_token, free_port
+from tests.conftest import csrf_token
 from tests.helpers import outbox
+from tests.processes import free_port
 
 
 @pytest.fixture
