@@ -3,10 +3,15 @@ a private redis-server. Nothing here shares the machine's own services."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,53 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# The services a child process must not inherit from the test run's own environment.
+SERVICE_VARIABLES = frozenset(
+    {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "MAIL_SERVER", "PROMETHEUS_MULTIPROC_DIR"}
+)
+
+
+def child_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without its service settings, plus ``settings``: what
+    a gunicorn, Celery or flask subprocess of a test starts with."""
+    environ = {key: value for key, value in os.environ.items() if key not in SERVICE_VARIABLES}
+    environ.update(settings)
+    return environ
+
+
+@contextmanager
+def gunicorn(environ: dict[str, str], log: Path, *, seconds: float = 30) -> Iterator[int]:
+    """The application under gunicorn with deploy/gunicorn.conf.py and ``environ``, on a
+    free port (its output in ``log``); yields the port once /healthz answers 200, and
+    stops the server at the end."""
+    port = free_port()
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env={**environ, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert process.poll() is None, "gunicorn stopped:\n" + log.read_text()
+            assert time.monotonic() < deadline, "gunicorn did not start:\n" + log.read_text()
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 def require_program(name: str, package: str) -> str:

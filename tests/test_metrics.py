@@ -8,12 +8,7 @@ scrape adds up every worker's requests.
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,13 +16,12 @@ from typing import Any
 import pytest
 import redis
 
-from tests.processes import RedisServer, free_port
+from tests.processes import RedisServer, child_environment, gunicorn
 from training import create_app
 from training.dependencies import CELERY_QUEUE
 from training.extensions import db
 
 TOKEN = "metrics-" + "t" * 32
-ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 
 
@@ -180,45 +174,18 @@ def test_the_celery_queue_length_is_read_from_the_broker(database_url, broker):
 @pytest.fixture
 def served(database_url: str, app: Any, tmp_path: Path) -> Iterator[int]:
     """The application under gunicorn with two workers, metrics on."""
-    port = free_port()
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "CELERY_BROKER_URL", "PROMETHEUS_MULTIPROC_DIR"}
-    }
-    environ.update(
+    log = tmp_path / "gunicorn.log"
+    environ = child_environment(
         TRAINING_ENV="development",
         SECRET_KEY="metrics-test-" + "k" * 40,
         DATABASE_URL=database_url,
-        GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="1",
         GUNICORN_WORKER_CLASS="sync",
         METRICS_TOKEN=TOKEN,
     )
-    log = tmp_path / "gunicorn.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=environ,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert process.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
+    with gunicorn(environ, log) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(30)
     assert "Traceback" not in log.read_text()
 
 

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -35,12 +34,11 @@ import pytest
 from flask_migrate import upgrade
 
 from tests.conftest import PASSWORD, _settings
-from tests.processes import free_port
+from tests.processes import child_environment, free_port
+from tests.processes import gunicorn as gunicorn_server
 from training import create_app
 from training.extensions import db
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 RECOVERY_SECONDS = 5
 # Flask-Login ties a session to the browser's User-Agent: every request sends this one.
 AGENT = "restart-test"
@@ -221,45 +219,16 @@ def learner_token(cluster: Cluster) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def gunicorn(cluster: Cluster, learner_token: tuple[str, str]) -> Iterator[tuple[int, Path]]:
-    port = free_port()
     log = cluster.root / "gunicorn.log"
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "CELERY_BROKER_URL", "PROMETHEUS_MULTIPROC_DIR"}
-    }
-    environ.update(
+    environ = child_environment(
         TRAINING_ENV="development",
         SECRET_KEY="restart-test-" + "k" * 40,
         DATABASE_URL=cluster.url,
-        GUNICORN_BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="2",
     )
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "wsgi:app"],
-            cwd=ROOT,
-            env=environ,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "gunicorn did not start:\n" + log.read_text()
-            time.sleep(0.2)
+    with gunicorn_server(environ, log) as port:
         yield port, log
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def _signed_in_cookie(port: int, email: str) -> str:

@@ -3,7 +3,6 @@ PostgreSQL, the same DATABASE_URL as the test's app) and a private redis-server.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import redis
 from flask import Flask
 
 from tests.content_helpers import synced_content  # noqa: F401
+from tests.processes import child_environment
 from training.catalog.models import Program
 from training.extensions import db
 
@@ -97,12 +97,7 @@ def start_worker(app: Flask, redis_url: str, tmp_path: Path) -> Iterator[Callabl
     workers: list[Worker] = []
 
     def start(**settings: str) -> Worker:
-        environ = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"REDIS_URL", "DATABASE_URL", "MAIL_SERVER"}
-        }
-        environ.update(
+        environ = child_environment(
             TRAINING_ENV="testing",
             DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
             CELERY_BROKER_URL=redis_url,

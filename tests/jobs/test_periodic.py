@@ -3,7 +3,6 @@ runners start at the same moment."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import fresh
+from tests.processes import child_environment
 from tests.smtp import closed_port, use_smtp
 from training.database import utcnow
 from training.extensions import db
@@ -151,12 +151,7 @@ def test_two_run_due_at_once_run_each_due_job_once(app, site):
     """Two `flask jobs run-due` processes on the same database at the same moment: every
     due job runs in exactly one of them (the link check, which takes a second, once)."""
     add_course(f"{site}/curso")
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "CELERY_BROKER_URL", "MAIL_SERVER"}
-    }
-    environ.update(
+    environ = child_environment(
         TRAINING_ENV="testing",
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         LINK_CHECK_PRIVATE_ADDRESSES="true",
