@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, request, send_file
+from flask import Response as FlaskResponse
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -120,3 +122,22 @@ def init_app(app: Flask) -> None:
     app.before_request(_reject_nul_characters)
     app.before_request(_reject_unusable_json)
     app.after_request(_set_headers)
+
+
+def private_download(path: Path | str, mimetype: str, download_name: str) -> FlaskResponse:
+    """A stored file sent to the one person allowed to have it: always as an attachment,
+    never cached, never sniffed into another type, and sandboxed should a browser open it
+    anyway (an uploaded evidence file, a prepared export)."""
+    response = send_file(
+        path,
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=download_name,
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

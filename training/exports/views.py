@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, send_file
+from flask import Blueprint, Response, render_template
 from flask.typing import ResponseReturnValue
 
-from training import authz
+from training import authz, security
 from training.exports import services
 
 blueprint = Blueprint("exports", __name__)
@@ -13,18 +13,7 @@ blueprint = Blueprint("exports", __name__)
 
 def file_response(export_id: str) -> Response:
     export, path = services.ready_file(authz.actor(), export_id)
-    response = send_file(
-        path,
-        mimetype=services.KINDS[export.kind].mimetype,
-        as_attachment=True,
-        download_name=export.filename,
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return security.private_download(path, services.KINDS[export.kind].mimetype, export.filename)
 
 
 @blueprint.route("/exports/<export_id>")

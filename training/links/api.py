@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, send_file, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
@@ -13,7 +13,7 @@ from flask_smorest.fields import Upload
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
-from training import authz
+from training import authz, security
 from training.errors import ValidationFailed
 from training.i18n import current_language
 from training.links import completion_import, completions, courses, schemas
@@ -348,18 +348,7 @@ class CompletionEvidence(MethodView):
 
 
 def evidence_response(found: completions.EvidenceFile) -> Response:
-    response = send_file(
-        found.path,
-        mimetype=found.media_type,
-        as_attachment=True,
-        download_name=found.download_name,
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return security.private_download(found.path, found.media_type, found.download_name)
 
 
 @blp.route("/external-courses/<course_id>/completion-imports")
