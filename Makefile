@@ -57,10 +57,13 @@ CHROMIUM := /usr/bin/chromium
 # Debian packages the tests use: Chromium (browser tests), poppler-utils (pdftoppm,
 # pdfsig) and zbar-tools (zbarimg) to read certificates back; redis-server, which the
 # tests start privately (the `redis_url` fixture, tests/conftest.py); haproxy and
-# systemd-analyze, which check the files in deploy/ (tests/test_deploy.py).
+# systemd-analyze, which check the files in deploy/ (tests/test_deploy.py); PostgreSQL's
+# server binaries, for the cluster tests/test_postgres_restart.py starts and restarts
+# (Debian 12's PostgreSQL 15; a machine with another version already has its initdb).
 SYSTEM_TOOLS := $(CHROMIUM):chromium /usr/bin/pdftoppm:poppler-utils \
 	/usr/bin/redis-server:redis-server /usr/sbin/haproxy:haproxy \
 	/usr/bin/systemd-analyze:systemd \
+	$(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb):postgresql \
 	/usr/bin/pdfsig:poppler-utils /usr/bin/zbarimg:zbar-tools
 
 # And those the system tests (tests/system_deploy) start or call: HAProxy as the load
