@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, event, text
 os.environ["TRAINING_ENV"] = "testing"
 
 from training import create_app
+from training.catalog import cache as content_cache
 from training.extensions import db
 
 POSTGRES_URL = os.environ.get("TRAINING_TEST_DATABASE_URL", "").strip()
@@ -116,6 +117,9 @@ class RequestClient(FlaskClient):
 
 @pytest.fixture
 def app(database_url: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
+    # Each test starts from an empty database whose ids repeat those of the test before:
+    # what a process keeps of immutable content by version id starts empty too.
+    content_cache.versions.clear()
     application = create_app(_settings(database_url, **app_settings))
     application.test_client_class = RequestClient
     with application.app_context():

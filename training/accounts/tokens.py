@@ -13,6 +13,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
 from training.accounts.models import ApiToken, User
 from training.audit import services as audit
@@ -104,7 +105,17 @@ def token_record(token: str) -> ApiToken | None:
     """The live token record for a presented secret: not revoked, not expired, active user."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    record = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    # One query for the token, its user, the user's ministry and roles: a bearer request
+    # is authenticated with a single round trip.
+    record = (
+        db.session.scalars(
+            db.select(ApiToken)
+            .where(ApiToken.token_hash == digest(token))
+            .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+        )
+        .unique()
+        .one_or_none()
+    )
     if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
         return None
     if not record.user.active:

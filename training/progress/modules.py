@@ -12,16 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import aliased, defer
 
 from training import authz
 from training.accounts.models import User
+from training.catalog import cache
+from training.catalog.cache import LessonText
 from training.catalog.models import Lesson, Module, ModuleVersion, Program, in_language
 from training.errors import NotFound
 from training.extensions import db
 from training.progress.models import LessonProgress, ModuleProgress, ProgramCompletion
-from training.progress.programs import followed_programs
+from training.progress.programs import followed_with_completion
 from training.quizzes.models import IN_PROGRESS, Attempt, AttemptGrant
 
 
@@ -70,94 +72,97 @@ def learner(actor: Any) -> User:
     return authz.require(actor, authz.Permission.learn)
 
 
-def _progress_rows(user: User) -> tuple[dict[int, ModuleProgress], set[int]]:
-    """The learner's newest progress row per module (the version they are on), and the
-    modules they completed in any version."""
-    rows = db.session.scalars(
-        select(ModuleProgress)
-        .where(ModuleProgress.user_id == user.id)
-        .order_by(ModuleProgress.module_id, ModuleProgress.started_at, ModuleProgress.id)
-    ).all()
-    latest = {row.module_id: row for row in rows}
-    return latest, {row.module_id for row in rows if row.completed_at is not None}
-
-
-def _attempt_counts(user: User) -> dict[int, tuple[int, int | None]]:
-    rows = db.session.execute(
-        select(
-            Attempt.module_id,
-            func.count(Attempt.id),
-            func.max(case((Attempt.status == IN_PROGRESS, Attempt.id), else_=None)),
-        )
-        .where(Attempt.user_id == user.id)
-        .group_by(Attempt.module_id)
-    ).all()
-    return {module_id: (count, in_progress) for module_id, count, in_progress in rows}
-
-
-def _grants(user: User) -> dict[int, int]:
-    rows = db.session.execute(
-        select(AttemptGrant.module_id, func.sum(AttemptGrant.extra))
-        .where(AttemptGrant.user_id == user.id)
-        .group_by(AttemptGrant.module_id)
-    ).all()
-    return {module_id: int(total or 0) for module_id, total in rows}
-
-
 def module_views(actor: Any, slugs: Iterable[str] | None = None) -> list[ModuleView]:
-    """Every active module (or those named) as the learner sees it, in catalogue order."""
+    """Every active module (or those named) as the learner sees it, in catalogue order.
+
+    One query: each active module with its current version, the learner's newest
+    progress row and that row's version (the one they are on), whether they completed it
+    in any version, their attempts (count, the one in progress) and the extra attempts
+    granted to them.
+    """
     user = learner(actor)
+    newest = (
+        select(ModuleProgress.id)
+        .where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == Module.id)
+        .order_by(ModuleProgress.started_at.desc(), ModuleProgress.id.desc())
+        .limit(1)
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    completed = (
+        select(ModuleProgress.id)
+        .where(
+            ModuleProgress.user_id == user.id,
+            ModuleProgress.module_id == Module.id,
+            ModuleProgress.completed_at.is_not(None),
+        )
+        .correlate(Module)
+        .exists()
+    )
+    used = (
+        select(func.count(Attempt.id))
+        .where(Attempt.user_id == user.id, Attempt.module_id == Module.id)
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    in_progress = (
+        select(func.max(Attempt.id))
+        .where(
+            Attempt.user_id == user.id,
+            Attempt.module_id == Module.id,
+            Attempt.status == IN_PROGRESS,
+        )
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    granted = (
+        select(func.sum(AttemptGrant.extra))
+        .where(AttemptGrant.user_id == user.id, AttemptGrant.module_id == Module.id)
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    current = aliased(ModuleVersion, name="current_version")
+    pinned = aliased(ModuleVersion, name="pinned_version")
     statement = (
-        select(Module)
-        .where(Module.active.is_(True), Module.current_version_id.is_not(None))
+        select(
+            Module,
+            current,
+            ModuleProgress,
+            pinned,
+            completed.label("completed"),
+            used.label("used"),
+            in_progress.label("in_progress"),
+            granted.label("granted"),
+        )
+        .select_from(Module)
+        .join(current, current.id == Module.current_version_id)
+        .outerjoin(ModuleProgress, ModuleProgress.id == newest)
+        .outerjoin(pinned, pinned.id == ModuleProgress.module_version_id)
+        .where(Module.active.is_(True))
         # The job aid's HTML is the biggest column and only its own page needs it.
-        .options(joinedload(Module.current_version).defer(ModuleVersion.job_aid_html))
+        .options(defer(current.job_aid_html), defer(pinned.job_aid_html))
     )
-    modules = list(db.session.scalars(statement).unique())
-    progress, completed = _progress_rows(user)
-    pinned_ids = {
-        row.module_version_id
-        for row in progress.values()
-        if row.module_version_id not in {m.current_version_id for m in modules}
-    }
-    pinned = (
-        {
-            version.id: version
-            for version in db.session.scalars(
-                select(ModuleVersion).where(ModuleVersion.id.in_(pinned_ids))
-            )
-        }
-        if pinned_ids
-        else {}
-    )
-    attempts = _attempt_counts(user)
-    grants = _grants(user)
-    by_slug = {module.slug: module for module in modules}
+    rows = db.session.execute(statement).all()
+    by_slug = {row[0].slug: row for row in rows}
 
     views = []
-    for module in modules:
-        row = progress.get(module.id)
-        version = (
-            pinned.get(row.module_version_id, module.current_version)
-            if row is not None
-            else module.current_version
-        )
-        assert version is not None
-        used, in_progress = attempts.get(module.id, (0, None))
+    for module, current_version, progress, pinned_version, *counts in rows:
+        _done, attempts_used, attempt_in_progress, extra = counts
+        version = pinned_version if progress is not None else current_version
         missing = [
-            by_slug[slug].current_version
+            by_slug[slug][1]
             for slug in version.prerequisites
-            if slug in by_slug and by_slug[slug].id not in completed
+            if slug in by_slug and not by_slug[slug].completed
         ]
         views.append(
             ModuleView(
                 module=module,
                 version=version,
-                progress=row,
-                attempts_used=used,
-                attempts_allowed=version.max_attempts + grants.get(module.id, 0),
-                attempt_in_progress=in_progress,
-                missing_prerequisites=[v for v in missing if v is not None],
+                progress=progress,
+                attempts_used=int(attempts_used or 0),
+                attempts_allowed=version.max_attempts + int(extra or 0),
+                attempt_in_progress=attempt_in_progress,
+                missing_prerequisites=missing,
             )
         )
     views.sort(key=lambda view: (view.version.position, view.slug))
@@ -198,19 +203,7 @@ def reading_view(actor: Any, slug: str, *, job_aid: bool = False) -> ReadingView
     user = learner(actor)
     if not isinstance(slug, str) or len(slug) > 60:
         raise NotFound()
-    started = (
-        select(ModuleProgress.module_version_id)
-        .where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == Module.id)
-        .order_by(ModuleProgress.started_at.desc(), ModuleProgress.id.desc())
-        .limit(1)
-        .correlate(Module)
-        .scalar_subquery()
-    )
-    statement = (
-        select(Module, ModuleVersion)
-        .join(ModuleVersion, ModuleVersion.id == func.coalesce(started, Module.current_version_id))
-        .where(Module.slug == slug, Module.active.is_(True), Module.current_version_id.is_not(None))
-    )
+    statement = _reading_statement(user, slug)
     if not job_aid:
         statement = statement.options(defer(ModuleVersion.job_aid_html))
     row = db.session.execute(statement).first()
@@ -219,19 +212,26 @@ def reading_view(actor: Any, slug: str, *, job_aid: bool = False) -> ReadingView
     return ReadingView(module=row[0], version=row[1])
 
 
-def lesson_counts(views: list[ModuleView]) -> dict[int, int]:
-    """Number of lessons of each version shown, in one query."""
-    ids = {view.version.id for view in views}
-    rows = (
-        db.session.execute(
-            select(Lesson.module_version_id, func.count(Lesson.id))
-            .where(Lesson.module_version_id.in_(ids))
-            .group_by(Lesson.module_version_id)
-        ).all()
-        if ids
-        else []
+def _reading_statement(user: User, slug: str, *columns: Any) -> Select[Any]:
+    started = (
+        select(ModuleProgress.module_version_id)
+        .where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == Module.id)
+        .order_by(ModuleProgress.started_at.desc(), ModuleProgress.id.desc())
+        .limit(1)
+        .correlate(Module)
+        .scalar_subquery()
     )
-    return {int(version_id): int(count) for version_id, count in rows}
+    return (
+        select(Module, ModuleVersion, *columns)
+        .select_from(Module)
+        .join(ModuleVersion, ModuleVersion.id == func.coalesce(started, Module.current_version_id))
+        .where(Module.slug == slug, Module.active.is_(True), Module.current_version_id.is_not(None))
+    )
+
+
+def lesson_counts(views: list[ModuleView]) -> dict[int, int]:
+    """Number of lessons of each version shown (from the content cache)."""
+    return {view.version.id: len(cache.lessons(view.version)) for view in views}
 
 
 def read_lesson_numbers(actor: Any, version: ModuleVersion) -> set[int]:
@@ -245,15 +245,60 @@ def read_lesson_numbers(actor: Any, version: ModuleVersion) -> set[int]:
     )
 
 
-def lesson(view: ModuleView | ReadingView, number: Any) -> Lesson:
-    """Lesson ``number`` of the learner's version of the module, or NotFound."""
+def lesson_number(number: Any) -> int | None:
+    """``number`` from a URL as a lesson number, None when it cannot be one."""
     if isinstance(number, str) and number.isdigit() and len(number) <= 3:
         number = int(number)
     if isinstance(number, int) and not isinstance(number, bool):
-        for item in view.version.lessons:
-            if item.number == number:
-                return item
+        return number
+    return None
+
+
+def lesson(view: ModuleView | ReadingView, number: Any) -> LessonText:
+    """Lesson ``number`` of the learner's version of the module, or NotFound."""
+    wanted = lesson_number(number)
+    for item in cache.lessons(view.version):
+        if item.number == wanted:
+            return item
     raise NotFound(_("No existe esa lección."))
+
+
+@dataclass(frozen=True)
+class LessonState:
+    """What a (conditional) lesson request needs to know besides the content: the
+    lesson's id and number and whether the learner read it."""
+
+    id: int
+    number: int
+    read: bool
+
+
+def reading_lesson(actor: Any, slug: str, number: Any) -> tuple[ReadingView, LessonState]:
+    """:func:`reading_view` and lesson ``number`` of that version with whether the
+    learner read it, in one query; NotFound for the module first, then the lesson."""
+    user = learner(actor)
+    wanted = lesson_number(number)
+    if wanted is None or not isinstance(slug, str) or len(slug) > 60:
+        reading_view(user, slug)
+        raise NotFound(_("No existe esa lección."))
+    statement = (
+        _reading_statement(user, slug, Lesson.id, LessonProgress.id)
+        .outerjoin(
+            Lesson, and_(Lesson.module_version_id == ModuleVersion.id, Lesson.number == wanted)
+        )
+        .outerjoin(
+            LessonProgress,
+            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id),
+        )
+        .options(defer(ModuleVersion.job_aid_html))
+    )
+    row = db.session.execute(statement).first()
+    if row is None:
+        raise NotFound(_("No existe ese módulo."))
+    view = ReadingView(module=row[0], version=row[1])
+    if row[2] is None:
+        raise NotFound(_("No existe esa lección."))
+    return view, LessonState(id=row[2], number=wanted, read=row[3] is not None)
 
 
 # --- The program ------------------------------------------------------------------------
@@ -288,18 +333,13 @@ class ProgramView:
 def program_view(actor: Any) -> ProgramView:
     """The first program, in the version the learner follows (see ``progress.programs``)."""
     user = learner(actor)
-    followed = followed_programs(user)
-    program = followed[0] if followed else None
+    followed = followed_with_completion(user)
     views = module_views(user)
-    if program is None:
+    if not followed:
         return ProgramView(None, views, None)
+    program, completion = followed[0]
     order = {row.module_id: row.position for row in program.program_modules}
     in_program = sorted(
         (v for v in views if v.module.id in order), key=lambda view: order[view.module.id]
     )
-    completion = db.session.scalars(
-        select(ProgramCompletion).where(
-            ProgramCompletion.user_id == user.id, ProgramCompletion.program_id == program.id
-        )
-    ).one_or_none()
     return ProgramView(program, in_program, completion)

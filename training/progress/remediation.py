@@ -23,12 +23,13 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import Integer, and_, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from training.accounts.models import User
-from training.catalog.models import Lesson, Question, in_language
-from training.database import isoformat_z, utcnow
+from training.catalog.cache import LessonText
+from training.catalog.models import Lesson, ModuleVersion, Question, in_language
+from training.database import UTCDateTime, isoformat_z, utcnow
 from training.errors import Forbidden
 from training.extensions import db
 from training.i18n import current_language
@@ -74,14 +75,41 @@ class Hold:
         )
 
 
-def note_opened(user: User, lesson: Lesson | int) -> None:
+def note_opened(user: User, lesson: Lesson | LessonText | int) -> None:
     """Record that ``user`` opened ``lesson`` (or the lesson of that id) now (one
-    statement, safe under races)."""
+    statement, safe under races).
+
+    Only what :func:`hold` asks matters: whether the lesson was opened after the
+    learner's last graded attempt at its module. So the row is written only when that is
+    not already known (no row yet, or one not newer than an attempt submitted since):
+    re-reading a lesson is otherwise a read, with nothing to commit.
+    """
     lesson_id = lesson if isinstance(lesson, int) else lesson.id
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    statement = insert(LessonView).values(user_id=user.id, lesson_id=lesson_id, opened_at=now)
+    graded_since = (
+        select(Attempt.id)
+        .join(ModuleVersion, ModuleVersion.module_id == Attempt.module_id)
+        .join(Lesson, Lesson.module_version_id == ModuleVersion.id)
+        .where(
+            Lesson.id == lesson_id,
+            Attempt.user_id == user.id,
+            or_(
+                Attempt.submitted_at >= LessonView.opened_at,
+                and_(Attempt.submitted_at.is_(None), Attempt.status != IN_PROGRESS),
+            ),
+        )
+    )
+    current = select(LessonView.id).where(
+        LessonView.user_id == user.id, LessonView.lesson_id == lesson_id, ~graded_since.exists()
+    )
+    values = select(
+        literal(user.id, Integer()),
+        literal(lesson_id, Integer()),
+        literal(now, UTCDateTime()),
+    ).where(~current.exists())
+    statement = insert(LessonView).from_select(["user_id", "lesson_id", "opened_at"], values)
     db.session.execute(
         statement.on_conflict_do_update(
             index_elements=["user_id", "lesson_id"], set_={"opened_at": now}
