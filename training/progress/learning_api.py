@@ -68,7 +68,7 @@ class ModuleDetail(MethodView):
         user = authz.actor()
         language = current_language()
         view = modules.module_view(user, slug)
-        read = modules.read_lesson_numbers(user, view.version)
+        read = view.read_numbers or frozenset()
         version = view.version
         return {
             **module_summary(view, language),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import aliased, defer
 
 from training import authz
@@ -38,6 +38,8 @@ class ModuleView:
     attempts_allowed: int = 0
     attempt_in_progress: int | None = None
     missing_prerequisites: list[ModuleVersion] = field(default_factory=list)
+    # The numbers of the lessons of ``version`` the learner read, when asked for.
+    read_numbers: frozenset[int] | None = None
 
     @property
     def slug(self) -> str:
@@ -72,13 +74,15 @@ def learner(actor: Any) -> User:
     return authz.require(actor, authz.Permission.learn)
 
 
-def module_views(actor: Any, slugs: Iterable[str] | None = None) -> list[ModuleView]:
+def module_views(
+    actor: Any, slugs: Iterable[str] | None = None, *, read_of: str | None = None
+) -> list[ModuleView]:
     """Every active module (or those named) as the learner sees it, in catalogue order.
 
     One query: each active module with its current version, the learner's newest
     progress row and that row's version (the one they are on), whether they completed it
     in any version, their attempts (count, the one in progress) and the extra attempts
-    granted to them.
+    granted to them; for module ``read_of``, also the lessons they read of their version.
     """
     user = learner(actor)
     newest = (
@@ -123,6 +127,16 @@ def module_views(actor: Any, slugs: Iterable[str] | None = None) -> list[ModuleV
     )
     current = aliased(ModuleVersion, name="current_version")
     pinned = aliased(ModuleVersion, name="pinned_version")
+    read = (
+        select(func.aggregate_strings(cast(Lesson.number, String), ","))
+        .join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
+        .where(
+            LessonProgress.user_id == user.id,
+            Lesson.module_version_id == func.coalesce(pinned.id, current.id),
+        )
+        .correlate_except(Lesson, LessonProgress)
+        .scalar_subquery()
+    )
     statement = (
         select(
             Module,
@@ -133,6 +147,11 @@ def module_views(actor: Any, slugs: Iterable[str] | None = None) -> list[ModuleV
             used.label("used"),
             in_progress.label("in_progress"),
             granted.label("granted"),
+            (
+                case((Module.slug == read_of, read), else_=None)
+                if read_of is not None
+                else literal(None, String())
+            ).label("read"),
         )
         .select_from(Module)
         .join(current, current.id == Module.current_version_id)
@@ -147,7 +166,7 @@ def module_views(actor: Any, slugs: Iterable[str] | None = None) -> list[ModuleV
 
     views = []
     for module, current_version, progress, pinned_version, *counts in rows:
-        _done, attempts_used, attempt_in_progress, extra = counts
+        _done, attempts_used, attempt_in_progress, extra, read_numbers = counts
         version = pinned_version if progress is not None else current_version
         missing = [
             by_slug[slug][1]
@@ -163,6 +182,11 @@ def module_views(actor: Any, slugs: Iterable[str] | None = None) -> list[ModuleV
                 attempts_allowed=version.max_attempts + int(extra or 0),
                 attempt_in_progress=attempt_in_progress,
                 missing_prerequisites=missing,
+                read_numbers=(
+                    frozenset(int(number) for number in (read_numbers or "").split(",") if number)
+                    if module.slug == read_of
+                    else None
+                ),
             )
         )
     views.sort(key=lambda view: (view.version.position, view.slug))
@@ -176,7 +200,7 @@ def module_view(actor: Any, slug: str) -> ModuleView:
     """One module for the learner, 404 when there is no such active module."""
     if not isinstance(slug, str) or len(slug) > 60:
         raise NotFound()
-    views = module_views(actor, [slug])
+    views = module_views(actor, [slug], read_of=slug)
     if not views:
         raise NotFound(_("No existe ese módulo."))
     return views[0]

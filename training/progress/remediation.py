@@ -17,6 +17,7 @@ studies what they missed before using it. Lesson openings are recorded by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy import Integer, and_, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from training.accounts.models import User
+from training.catalog import cache
 from training.catalog.cache import LessonText
 from training.catalog.models import Lesson, ModuleVersion, Question, in_language
 from training.database import UTCDateTime, isoformat_z, utcnow
@@ -117,6 +119,24 @@ def note_opened(user: User, lesson: Lesson | LessonText | int) -> None:
     )
 
 
+def _failure_in(attempts: Sequence[Attempt]) -> tuple[datetime, set[str]] | None:
+    """:func:`_last_failure` from the learner's attempts at the module, already loaded
+    (one query for the answers of a failed last attempt, none otherwise)."""
+    graded = [attempt for attempt in attempts if attempt.status != IN_PROGRESS]
+    if not graded:
+        return None
+    last = max(graded, key=lambda attempt: attempt.number)
+    if last.passed:
+        return None
+    rows = db.session.execute(
+        select(Question.objective, AttemptAnswer.correct)
+        .join(Question, Question.id == AttemptAnswer.question_id)
+        .where(AttemptAnswer.attempt_id == last.id)
+    ).all()
+    missed = {row.objective for row in rows if row.objective and not row.correct}
+    return last.submitted_at or utcnow(), missed
+
+
 def _last_failure(user: User, module_id: int) -> tuple[datetime, set[str]] | None:
     """When the learner's last graded attempt at the module was graded and the objectives
     they missed in it; None if they have none or it passed."""
@@ -143,12 +163,13 @@ def _last_failure(user: User, module_id: int) -> tuple[datetime, set[str]] | Non
     return rows[0].submitted_at or utcnow(), missed
 
 
-def hold(user: User, view: ModuleView) -> Hold | None:
-    """Why ``user`` may not start a new attempt at ``view``'s module yet, or None."""
+def hold(user: User, view: ModuleView, attempts: Sequence[Attempt] | None = None) -> Hold | None:
+    """Why ``user`` may not start a new attempt at ``view``'s module yet, or None.
+    ``attempts``: the learner's attempts at the module when the caller has them."""
     version = view.version
     if not version.retake_requires_review and not version.retake_after_hours:
         return None
-    failure = _last_failure(user, view.module.id)
+    failure = _failure_in(attempts) if attempts is not None else _last_failure(user, view.module.id)
     if failure is None:
         return None
     failed_at, missed = failure
@@ -158,19 +179,19 @@ def hold(user: User, view: ModuleView) -> Hold | None:
             return Hold(lessons=[], retry_at=retry_at)
     if not version.retake_requires_review or not missed:
         return None
-    rows = db.session.execute(
-        select(Lesson.number, Lesson.title, Lesson.objectives, LessonView.opened_at)
-        .outerjoin(
-            LessonView, and_(LessonView.lesson_id == Lesson.id, LessonView.user_id == user.id)
-        )
-        .where(Lesson.module_version_id == version.id)
-        .order_by(Lesson.number)
-    ).all()
+    taught = [item for item in cache.lessons(version) if missed & set(item.objectives)]
+    opened = dict(
+        db.session.execute(
+            select(LessonView.lesson_id, LessonView.opened_at).where(
+                LessonView.user_id == user.id,
+                LessonView.lesson_id.in_([item.id for item in taught]),
+            )
+        ).all()
+        if taught
+        else []
+    )
     pending = [
-        row
-        for row in rows
-        if missed & set(row.objectives or [])
-        and (row.opened_at is None or row.opened_at <= failed_at)
+        item for item in taught if opened.get(item.id) is None or opened[item.id] <= failed_at
     ]
     if not pending:
         return None

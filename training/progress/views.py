@@ -24,14 +24,15 @@ def list_modules() -> str:
 def show_module(slug: str) -> str:
     user = authz.actor()
     view = modules.module_view(user, slug)
-    # Decided whatever the attempts left, so that the page's queries do not vary.
-    waiting = remediation.hold(user, view)
+    history = quizzes.history(user, view.module.id)
+    # Decided whatever the attempts left, from the attempts the page lists anyway.
+    waiting = remediation.hold(user, view, history)
     return render_template(
         "progress/module.html",
         view=view,
         lessons=cache.lessons(view.version),
-        read=modules.read_lesson_numbers(user, view.version),
-        attempts=quizzes.history(user, view.module.id),
+        read=view.read_numbers or frozenset(),
+        attempts=history,
         hold=waiting,
     )
 
