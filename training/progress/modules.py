@@ -7,13 +7,15 @@ number of modules, attempts or events (the tests count them).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, String, and_, case, cast, func, literal, select
+from sqlalchemy import Select, String, and_, bindparam, case, cast, func, select
 from sqlalchemy.orm import aliased, defer
+from sqlalchemy.sql.elements import BindParameter
 
 from training import authz
 from training.accounts.models import User
@@ -74,6 +76,87 @@ def learner(actor: Any) -> User:
     return authz.require(actor, authz.Permission.learn)
 
 
+@functools.cache
+def _module_views_statement() -> Select[Any]:
+    """:func:`module_views`'s query, built once: a statement object reused keeps
+    SQLAlchemy's cache key and compiled form instead of building them per request."""
+    user_id: BindParameter[int] = bindparam("user_id")
+    newest = (
+        select(ModuleProgress.id)
+        .where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == Module.id)
+        .order_by(ModuleProgress.started_at.desc(), ModuleProgress.id.desc())
+        .limit(1)
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    completed = (
+        select(ModuleProgress.id)
+        .where(
+            ModuleProgress.user_id == user_id,
+            ModuleProgress.module_id == Module.id,
+            ModuleProgress.completed_at.is_not(None),
+        )
+        .correlate(Module)
+        .exists()
+    )
+    used = (
+        select(func.count(Attempt.id))
+        .where(Attempt.user_id == user_id, Attempt.module_id == Module.id)
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    in_progress = (
+        select(func.max(Attempt.id))
+        .where(
+            Attempt.user_id == user_id,
+            Attempt.module_id == Module.id,
+            Attempt.status == IN_PROGRESS,
+        )
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    granted = (
+        select(func.sum(AttemptGrant.extra))
+        .where(AttemptGrant.user_id == user_id, AttemptGrant.module_id == Module.id)
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    current = aliased(ModuleVersion, name="current_version")
+    pinned = aliased(ModuleVersion, name="pinned_version")
+    read = (
+        select(func.aggregate_strings(cast(Lesson.number, String), ","))
+        .join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
+        .where(
+            LessonProgress.user_id == user_id,
+            Lesson.module_version_id == func.coalesce(pinned.id, current.id),
+        )
+        .correlate_except(Lesson, LessonProgress)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Module,
+            current,
+            ModuleProgress,
+            pinned,
+            completed.label("completed"),
+            used.label("used"),
+            in_progress.label("in_progress"),
+            granted.label("granted"),
+            case((Module.slug == bindparam("read_of", type_=String()), read), else_=None).label(
+                "read"
+            ),
+        )
+        .select_from(Module)
+        .join(current, current.id == Module.current_version_id)
+        .outerjoin(ModuleProgress, ModuleProgress.id == newest)
+        .outerjoin(pinned, pinned.id == ModuleProgress.module_version_id)
+        .where(Module.active.is_(True))
+        # The job aid's HTML is the biggest column and only its own page needs it.
+        .options(defer(current.job_aid_html), defer(pinned.job_aid_html))
+    )
+
+
 def module_views(
     actor: Any, slugs: Iterable[str] | None = None, *, read_of: str | None = None
 ) -> list[ModuleView]:
@@ -85,83 +168,8 @@ def module_views(
     granted to them; for module ``read_of``, also the lessons they read of their version.
     """
     user = learner(actor)
-    newest = (
-        select(ModuleProgress.id)
-        .where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == Module.id)
-        .order_by(ModuleProgress.started_at.desc(), ModuleProgress.id.desc())
-        .limit(1)
-        .correlate(Module)
-        .scalar_subquery()
-    )
-    completed = (
-        select(ModuleProgress.id)
-        .where(
-            ModuleProgress.user_id == user.id,
-            ModuleProgress.module_id == Module.id,
-            ModuleProgress.completed_at.is_not(None),
-        )
-        .correlate(Module)
-        .exists()
-    )
-    used = (
-        select(func.count(Attempt.id))
-        .where(Attempt.user_id == user.id, Attempt.module_id == Module.id)
-        .correlate(Module)
-        .scalar_subquery()
-    )
-    in_progress = (
-        select(func.max(Attempt.id))
-        .where(
-            Attempt.user_id == user.id,
-            Attempt.module_id == Module.id,
-            Attempt.status == IN_PROGRESS,
-        )
-        .correlate(Module)
-        .scalar_subquery()
-    )
-    granted = (
-        select(func.sum(AttemptGrant.extra))
-        .where(AttemptGrant.user_id == user.id, AttemptGrant.module_id == Module.id)
-        .correlate(Module)
-        .scalar_subquery()
-    )
-    current = aliased(ModuleVersion, name="current_version")
-    pinned = aliased(ModuleVersion, name="pinned_version")
-    read = (
-        select(func.aggregate_strings(cast(Lesson.number, String), ","))
-        .join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
-        .where(
-            LessonProgress.user_id == user.id,
-            Lesson.module_version_id == func.coalesce(pinned.id, current.id),
-        )
-        .correlate_except(Lesson, LessonProgress)
-        .scalar_subquery()
-    )
-    statement = (
-        select(
-            Module,
-            current,
-            ModuleProgress,
-            pinned,
-            completed.label("completed"),
-            used.label("used"),
-            in_progress.label("in_progress"),
-            granted.label("granted"),
-            (
-                case((Module.slug == read_of, read), else_=None)
-                if read_of is not None
-                else literal(None, String())
-            ).label("read"),
-        )
-        .select_from(Module)
-        .join(current, current.id == Module.current_version_id)
-        .outerjoin(ModuleProgress, ModuleProgress.id == newest)
-        .outerjoin(pinned, pinned.id == ModuleProgress.module_version_id)
-        .where(Module.active.is_(True))
-        # The job aid's HTML is the biggest column and only its own page needs it.
-        .options(defer(current.job_aid_html), defer(pinned.job_aid_html))
-    )
-    rows = db.session.execute(statement).all()
+    parameters = {"user_id": user.id, "read_of": read_of}
+    rows = db.session.execute(_module_views_statement(), parameters).all()
     by_slug = {row[0].slug: row for row in rows}
 
     views = []
@@ -227,30 +235,53 @@ def reading_view(actor: Any, slug: str, *, job_aid: bool = False) -> ReadingView
     user = learner(actor)
     if not isinstance(slug, str) or len(slug) > 60:
         raise NotFound()
-    statement = _reading_statement(user, slug)
-    if not job_aid:
-        statement = statement.options(defer(ModuleVersion.job_aid_html))
-    row = db.session.execute(statement).first()
+    row = db.session.execute(
+        _reading_statement(job_aid=job_aid, with_lesson=False), {"user_id": user.id, "slug": slug}
+    ).first()
     if row is None:
         raise NotFound(_("No existe ese módulo."))
     return ReadingView(module=row[0], version=row[1])
 
 
-def _reading_statement(user: User, slug: str, *columns: Any) -> Select[Any]:
+@functools.cache
+def _reading_statement(*, job_aid: bool, with_lesson: bool) -> Select[Any]:
+    """The module ``slug`` and the version the learner ``user_id`` reads (bound when
+    executed); with the lesson ``number`` of it and the learner's reading of it if
+    ``with_lesson``. Built once per variant (see :func:`_module_views_statement`)."""
+    user_id: BindParameter[int] = bindparam("user_id")
     started = (
         select(ModuleProgress.module_version_id)
-        .where(ModuleProgress.user_id == user.id, ModuleProgress.module_id == Module.id)
+        .where(ModuleProgress.user_id == user_id, ModuleProgress.module_id == Module.id)
         .order_by(ModuleProgress.started_at.desc(), ModuleProgress.id.desc())
         .limit(1)
         .correlate(Module)
         .scalar_subquery()
     )
-    return (
+    columns = (Lesson.id, LessonProgress.id) if with_lesson else ()
+    statement: Any = (
         select(Module, ModuleVersion, *columns)
         .select_from(Module)
         .join(ModuleVersion, ModuleVersion.id == func.coalesce(started, Module.current_version_id))
-        .where(Module.slug == slug, Module.active.is_(True), Module.current_version_id.is_not(None))
+        .where(
+            Module.slug == bindparam("slug"),
+            Module.active.is_(True),
+            Module.current_version_id.is_not(None),
+        )
     )
+    if with_lesson:
+        statement = statement.outerjoin(
+            Lesson,
+            and_(
+                Lesson.module_version_id == ModuleVersion.id,
+                Lesson.number == bindparam("number"),
+            ),
+        ).outerjoin(
+            LessonProgress,
+            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user_id),
+        )
+    if not job_aid:
+        statement = statement.options(defer(ModuleVersion.job_aid_html))
+    return statement
 
 
 def lesson_counts(views: list[ModuleView]) -> dict[int, int]:
@@ -305,18 +336,10 @@ def reading_lesson(actor: Any, slug: str, number: Any) -> tuple[ReadingView, Les
     if wanted is None or not isinstance(slug, str) or len(slug) > 60:
         reading_view(user, slug)
         raise NotFound(_("No existe esa lección."))
-    statement = (
-        _reading_statement(user, slug, Lesson.id, LessonProgress.id)
-        .outerjoin(
-            Lesson, and_(Lesson.module_version_id == ModuleVersion.id, Lesson.number == wanted)
-        )
-        .outerjoin(
-            LessonProgress,
-            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id),
-        )
-        .options(defer(ModuleVersion.job_aid_html))
-    )
-    row = db.session.execute(statement).first()
+    row = db.session.execute(
+        _reading_statement(job_aid=False, with_lesson=True),
+        {"user_id": user.id, "slug": slug, "number": wanted},
+    ).first()
     if row is None:
         raise NotFound(_("No existe ese módulo."))
     view = ReadingView(module=row[0], version=row[1])

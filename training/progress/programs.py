@@ -10,11 +10,14 @@ version it certifies.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import BindParameter
 
 from training.accounts.models import User
 from training.catalog.models import Module, Program, ProgramModule
@@ -28,23 +31,30 @@ def followed_programs(user: User) -> list[Program]:
     return [program for program, _completion in followed_with_completion(user)]
 
 
-def followed_with_completion(user: User) -> list[tuple[Program, ProgramCompletion | None]]:
-    """:func:`followed_programs`, each with the learner's completion of that version (or
-    None), in the same single query."""
-    rows = db.session.execute(
+@functools.cache
+def _followed_statement() -> Any:
+    """:func:`followed_with_completion`'s query, built once."""
+    user_id: BindParameter[int] = bindparam("user_id")
+    return (
         select(Program, ProgramEnrolment.user_id, ProgramCompletion)
         .outerjoin(
             ProgramEnrolment,
-            and_(ProgramEnrolment.program_id == Program.id, ProgramEnrolment.user_id == user.id),
+            and_(ProgramEnrolment.program_id == Program.id, ProgramEnrolment.user_id == user_id),
         )
         .outerjoin(
             ProgramCompletion,
-            and_(ProgramCompletion.program_id == Program.id, ProgramCompletion.user_id == user.id),
+            and_(ProgramCompletion.program_id == Program.id, ProgramCompletion.user_id == user_id),
         )
         .where(or_(ProgramEnrolment.user_id.is_not(None), Program.superseded_at.is_(None)))
         .options(joinedload(Program.program_modules))
         .order_by(Program.id)
-    ).unique()
+    )
+
+
+def followed_with_completion(user: User) -> list[tuple[Program, ProgramCompletion | None]]:
+    """:func:`followed_programs`, each with the learner's completion of that version (or
+    None), in the same single query."""
+    rows = db.session.execute(_followed_statement(), {"user_id": user.id}).unique()
     chosen: dict[str, tuple[Program, ProgramCompletion | None]] = {}
     first_seen: dict[str, int] = {}
     for program, pinned, completion in rows:

@@ -17,6 +17,7 @@ studies what they missed before using it. Lesson openings are recorded by
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,8 +25,9 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, literal, or_, select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import BindParameter
 
 from training.accounts.models import User
 from training.catalog import cache
@@ -88,15 +90,26 @@ def note_opened(user: User, lesson: Lesson | LessonText | int) -> None:
     """
     lesson_id = lesson if isinstance(lesson, int) else lesson.id
     dialect = db.session.get_bind().dialect.name
+    db.session.execute(
+        _opening_statement(dialect),
+        {"user_id": user.id, "lesson_id": lesson_id, "now": utcnow()},
+    )
+
+
+@functools.cache
+def _opening_statement(dialect: str) -> Any:
+    """:func:`note_opened`'s statement for ``dialect``, built once."""
+    user_id: BindParameter[int] = bindparam("user_id", type_=Integer())
+    lesson_id: BindParameter[int] = bindparam("lesson_id", type_=Integer())
+    now: BindParameter[datetime] = bindparam("now", type_=UTCDateTime())
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = utcnow()
     graded_since = (
         select(Attempt.id)
         .join(ModuleVersion, ModuleVersion.module_id == Attempt.module_id)
         .join(Lesson, Lesson.module_version_id == ModuleVersion.id)
         .where(
             Lesson.id == lesson_id,
-            Attempt.user_id == user.id,
+            Attempt.user_id == user_id,
             or_(
                 Attempt.submitted_at >= LessonView.opened_at,
                 and_(Attempt.submitted_at.is_(None), Attempt.status != IN_PROGRESS),
@@ -104,18 +117,15 @@ def note_opened(user: User, lesson: Lesson | LessonText | int) -> None:
         )
     )
     current = select(LessonView.id).where(
-        LessonView.user_id == user.id, LessonView.lesson_id == lesson_id, ~graded_since.exists()
+        LessonView.user_id == user_id, LessonView.lesson_id == lesson_id, ~graded_since.exists()
     )
-    values = select(
-        literal(user.id, Integer()),
-        literal(lesson_id, Integer()),
-        literal(now, UTCDateTime()),
-    ).where(~current.exists())
-    statement = insert(LessonView).from_select(["user_id", "lesson_id", "opened_at"], values)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["user_id", "lesson_id"], set_={"opened_at": now}
-        )
+    values = select(user_id, lesson_id, now).where(~current.exists())
+    # On the table, not the mapped class: with parameters given at execution, an ORM
+    # insert would be taken for a bulk insert of rows.
+    table = LessonView.__table__
+    statement = insert(table).from_select(["user_id", "lesson_id", "opened_at"], values)
+    return statement.on_conflict_do_update(
+        index_elements=["user_id", "lesson_id"], set_={"opened_at": now}
     )
 
 
