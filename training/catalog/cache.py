@@ -1,9 +1,10 @@
 """Content that never changes once loaded, kept in each process's memory.
 
-A module version's lessons are written once, by ``catalog.sync``, and never edited: a
-changed module is a new version with a new id. So they can be kept in memory keyed by the
-version's id and content hash, and every worker of every server may keep its own copy
-without ever needing to be told of a change (there is none to tell). What does change
+A module version (titles, objectives, quiz rules) and its lessons are written once, by
+``catalog.sync``, and never edited: a changed module is a new version with a new id. So
+they can be kept in memory keyed by the version's id and content hash, and every worker
+of every server may keep its own copy without ever being told of a change (there is none
+to tell). What does change
 (which version is current, whether a module is active, what a learner did) is always read
 from the database.
 
@@ -18,11 +19,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from training.catalog.models import Lesson, Translated
+from training.catalog.models import Lesson, Module, ModuleVersion, Translated, in_language
 from training.extensions import db
 
 MAX_VERSIONS = 256
@@ -43,13 +45,68 @@ class LessonText:
     objectives: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class VersionText:
+    """A module version as learners see it: the ``ModuleVersion`` row without the job
+    aid's HTML (only its own page shows it) and with its module's slug."""
+
+    id: int
+    module_id: int
+    module_slug: str
+    number: int
+    content_hash: str
+    label: str
+    position: int
+    title: Translated
+    summary: Translated
+    objectives: tuple[dict[str, str], ...]
+    prerequisites: tuple[str, ...]
+    topics: tuple[str, ...]
+    estimated_minutes: int
+    hours: int
+    job_aid_title: Translated
+    pass_mark: int
+    max_attempts: int
+    time_limit_s: int | None
+    questions_per_attempt: int
+    review: str
+    retake_requires_review: bool
+    retake_after_hours: int
+    created_at: datetime
+
+    def objective_texts(self, language: str) -> list[str]:
+        """The objectives' texts in ``language`` (Spanish when it has none)."""
+        return [in_language(objective, language) for objective in self.objectives]
+
+
+_VERSION_FIELDS = tuple(
+    name for name in VersionText.__dataclass_fields__ if name not in ("module_slug",)
+)
+
+
 class VersionCache:
     """Up to ``size`` versions' lessons, least recently used dropped first."""
 
     def __init__(self, size: int = MAX_VERSIONS) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[int, str], tuple[LessonText, ...]] = OrderedDict()
+        self._versions: OrderedDict[tuple[int, str], VersionText] = OrderedDict()
         self._lock = threading.Lock()
+
+    def version(self, version_id: int, content_hash: str) -> VersionText:
+        """Version ``version_id``, read from the database the first time only."""
+        key = (version_id, content_hash)
+        with self._lock:
+            found = self._versions.get(key)
+            if found is not None:
+                self._versions.move_to_end(key)
+                return found
+        loaded = _load_version(version_id)
+        with self._lock:
+            self._versions[key] = loaded
+            while len(self._versions) > self.size:
+                self._versions.popitem(last=False)
+        return loaded
 
     def lessons(self, version_id: int, content_hash: str) -> tuple[LessonText, ...]:
         """The lessons of version ``version_id`` in order, read from the database the
@@ -71,6 +128,7 @@ class VersionCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._versions.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -108,6 +166,22 @@ def _load_lessons(version_id: int) -> tuple[LessonText, ...]:
     )
 
 
+def _load_version(version_id: int) -> VersionText:
+    columns = [getattr(ModuleVersion, name) for name in _VERSION_FIELDS]
+    row = db.session.execute(
+        select(Module.slug, *columns)
+        .join(Module, Module.id == ModuleVersion.module_id)
+        .where(ModuleVersion.id == version_id)
+    ).one()
+    values = dict(zip(("module_slug", *_VERSION_FIELDS), row, strict=True))
+    for name in ("title", "summary", "job_aid_title"):
+        values[name] = _frozen(values[name])
+    values["objectives"] = tuple(dict(item) for item in values["objectives"] or ())
+    values["prerequisites"] = tuple(values["prerequisites"] or ())
+    values["topics"] = tuple(values["topics"] or ())
+    return VersionText(**values)
+
+
 def _frozen(texts: Any) -> Translated:
     return dict(texts or {})
 
@@ -119,3 +193,9 @@ def lessons(version: Any) -> tuple[LessonText, ...]:
     """The lessons of ``version`` (a ``ModuleVersion``, or anything with ``id`` and
     ``content_hash``), from memory after the first time."""
     return versions.lessons(version.id, version.content_hash)
+
+
+def version(version_id: int, content_hash: str) -> VersionText:
+    """Module version ``version_id`` as learners see it, from memory after the first
+    time."""
+    return versions.version(version_id, content_hash)

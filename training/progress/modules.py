@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import BindParameter
 from training import authz
 from training.accounts.models import User
 from training.catalog import cache
-from training.catalog.cache import LessonText
+from training.catalog.cache import LessonText, VersionText
 from training.catalog.models import Lesson, Module, ModuleVersion, Program, in_language
 from training.errors import NotFound
 from training.extensions import db
@@ -34,12 +34,12 @@ class ModuleView:
     """A module as one learner sees it."""
 
     module: Module
-    version: ModuleVersion
+    version: VersionText
     progress: ModuleProgress | None
     attempts_used: int = 0
     attempts_allowed: int = 0
     attempt_in_progress: int | None = None
-    missing_prerequisites: list[ModuleVersion] = field(default_factory=list)
+    missing_prerequisites: list[VersionText] = field(default_factory=list)
     # The numbers of the lessons of ``version`` the learner read, when asked for.
     read_numbers: frozenset[int] | None = None
 
@@ -136,9 +136,11 @@ def _module_views_statement() -> Select[Any]:
     return (
         select(
             Module,
-            current,
+            current.id,
+            current.content_hash,
             ModuleProgress,
-            pinned,
+            pinned.id,
+            pinned.content_hash,
             completed.label("completed"),
             used.label("used"),
             in_progress.label("in_progress"),
@@ -152,8 +154,6 @@ def _module_views_statement() -> Select[Any]:
         .outerjoin(ModuleProgress, ModuleProgress.id == newest)
         .outerjoin(pinned, pinned.id == ModuleProgress.module_version_id)
         .where(Module.active.is_(True))
-        # The job aid's HTML is the biggest column and only its own page needs it.
-        .options(defer(current.job_aid_html), defer(pinned.job_aid_html))
     )
 
 
@@ -170,16 +170,21 @@ def module_views(
     user = learner(actor)
     parameters = {"user_id": user.id, "read_of": read_of}
     rows = db.session.execute(_module_views_statement(), parameters).all()
-    by_slug = {row[0].slug: row for row in rows}
+    # The versions' content comes from memory (it never changes for an id and hash); the
+    # query brings only what changes: which version, and what the learner did.
+    currents = {row[0].slug: cache.version(row[1], row[2]) for row in rows}
+    completed = {row[0].slug for row in rows if row.completed}
 
     views = []
-    for module, current_version, progress, pinned_version, *counts in rows:
+    for module, _current_id, _current_hash, progress, pinned_id, pinned_hash, *counts in rows:
         _done, attempts_used, attempt_in_progress, extra, read_numbers = counts
-        version = pinned_version if progress is not None else current_version
+        version = (
+            cache.version(pinned_id, pinned_hash) if progress is not None else currents[module.slug]
+        )
         missing = [
-            by_slug[slug][1]
+            currents[slug]
             for slug in version.prerequisites
-            if slug in by_slug and not by_slug[slug].completed
+            if slug in currents and slug not in completed
         ]
         views.append(
             ModuleView(
