@@ -180,3 +180,13 @@ def test_the_content_cache_is_bounded_and_keyed_by_content(app: Any, ministries:
     assert small.lessons(versions[1].id, "another-hash") is not small.lessons(
         versions[1].id, versions[1].content_hash
     )
+
+
+def test_the_dashboard_runs_at_most_five_queries(app: Any, reader: Any, count_queries: Any) -> None:
+    """Not yet three: besides the session, the program and the modules, the dashboard
+    reads the learner's cohort deadlines and the external courses of their ministry (with
+    their completions), two queries of other domains."""
+    client = app.test_client()
+    login(client, reader)
+    client.get("/")
+    assert count_queries(client, "/") <= 5
