@@ -151,7 +151,16 @@ def _module_views_statement() -> Select[Any]:
         )
         .select_from(Module)
         .join(current, current.id == Module.current_version_id)
-        .outerjoin(ModuleProgress, ModuleProgress.id == newest)
+        # The user and module conditions are implied by ``newest``; stated, they let
+        # PostgreSQL use the (user, module) index instead of hashing the whole table.
+        .outerjoin(
+            ModuleProgress,
+            and_(
+                ModuleProgress.user_id == user_id,
+                ModuleProgress.module_id == Module.id,
+                ModuleProgress.id == newest,
+            ),
+        )
         .outerjoin(pinned, pinned.id == ModuleProgress.module_version_id)
         .where(Module.active.is_(True))
     )
