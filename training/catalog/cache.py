@@ -78,6 +78,11 @@ class VersionText:
         """The objectives' texts in ``language`` (Spanish when it has none)."""
         return [in_language(objective, language) for objective in self.objectives]
 
+    @property
+    def lessons(self) -> tuple[LessonText, ...]:
+        """The version's lessons in order (from memory too), as ``ModuleVersion.lessons``."""
+        return versions.lessons(self.id, self.content_hash)
+
 
 _VERSION_FIELDS = tuple(
     name for name in VersionText.__dataclass_fields__ if name not in ("module_slug",)
