@@ -43,7 +43,7 @@ from common import (
 
 def populate(url: str, learners: int) -> tuple[list[str], int]:
     from flask_migrate import upgrade
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from training import create_app
     from training.accounts.models import User, UserRole
@@ -168,6 +168,15 @@ def populate(url: str, learners: int) -> tuple[list[str], int]:
         ):
             for start in range(0, len(rows), 5000):
                 db.session.execute(insert(model), rows[start : start + 5000])
+        if db.engine.dialect.name == "postgresql":
+            # Users and attempts were given their ids: move their sequences past them, so
+            # that the attempts and accounts the run creates get fresh ones.
+            for statement in (
+                "SELECT setval(pg_get_serial_sequence('user_account', 'id'), max(id)) "
+                "FROM user_account",
+                "SELECT setval(pg_get_serial_sequence('attempt', 'id'), max(id)) FROM attempt",
+            ):
+                db.session.execute(text(statement))
         db.session.commit()
         # Learners to sign in: some mid-way through the program.
         chosen = [u["email"] for u in users[:8]]

@@ -26,6 +26,7 @@ os.environ["TRAINING_ENV"] = "testing"
 
 from tests.processes import RedisServer
 from training import create_app
+from training.catalog import cache as content_cache
 from training.extensions import db
 
 POSTGRES_URL = os.environ.get("TRAINING_TEST_DATABASE_URL", "").strip()
@@ -132,6 +133,9 @@ class RequestClient(FlaskClient):
 
 @pytest.fixture
 def app(database_url: str, app_settings: dict[str, Any], tmp_path: Path) -> Iterator[Flask]:
+    # Each test starts from an empty database whose ids repeat those of the test before:
+    # what a process keeps of immutable content by version id starts empty too.
+    content_cache.versions.clear()
     settings = {"EXPORTS_PATH": str(tmp_path / "exports"), **app_settings}
     application = create_app(_settings(database_url, **settings))
     application.test_client_class = RequestClient

@@ -12,10 +12,14 @@ import pytest
 
 from tests.catalog.conftest import VALID
 from tests.conftest import csrf_token, login
-from tests.content_helpers import synced_content  # noqa: F401 - fixture
+from tests.content_helpers import (
+    synced_content,  # noqa: F401 - fixture
+    wrong_answers,
+)
 from training.catalog import services as catalog
 from training.extensions import db
 from training.progress.models import LessonView
+from training.quizzes.models import Attempt
 
 LESSON_API = "/api/v1/modules/alfa/lessons/1"
 LESSON_PAGE = "/modules/alfa/lessons/1"
@@ -171,14 +175,27 @@ def openings(learner: Any) -> list[Any]:
 
 @pytest.mark.parametrize("path", [LESSON_API, LESSON_PAGE])
 def test_a_304_still_records_the_opening(
-    request: pytest.FixtureRequest, learner: Any, path: str
+    request: pytest.FixtureRequest, app: Any, learner: Any, api: Any, path: str
 ) -> None:
     client = request.getfixturevalue("api" if path.startswith("/api/") else "browser")
     tag = assert_cacheable(client.get(path))
     [first] = openings(learner)
+    # Opening it again before any attempt changes nothing remediation asks about.
+    assert revalidate(client, path, tag).status_code == 304
+    assert openings(learner) == [first]
+    # After a failed attempt, a 304 counts as opening the lesson again.
+    attempt = api.post("/api/v1/modules/alfa/attempts").get_json()
+    api.post(
+        f"/api/v1/attempts/{attempt['id']}/submission",
+        json={"answers": wrong_answers(attempt, app)},
+    )
+    submitted = db.session.scalar(
+        db.select(Attempt.submitted_at).where(Attempt.id == attempt["id"])
+    )
+    assert submitted is not None and first <= submitted
     assert revalidate(client, path, tag).status_code == 304
     [second] = openings(learner)
-    assert second > first
+    assert second > submitted
 
 
 @pytest.mark.parametrize("path", [LESSON_API, LESSON_PAGE, JOB_AID])

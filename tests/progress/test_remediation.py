@@ -212,11 +212,13 @@ def test_deciding_a_hold_takes_two_queries(
     learner: Any,
     queries: Any,
 ) -> None:
+    from training.catalog import cache
     from training.progress import modules, remediation
 
     fail_missing_two(learner_api, app)
     with app.test_request_context("/modules/alfa"):
         view = modules.module_view(learner, "alfa")
+        cache.lessons(view.version)  # the lessons, as any page of the module left them
         with queries() as recorded:
             waiting = remediation.hold(learner, view)
         assert waiting is not None and [x["number"] for x in waiting.lessons] == [2, 3]

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import joinedload
 
 from training.accounts.models import User, UserSession
 from training.accounts.tokens import digest
-from training.database import parse_id, utcnow
+from training.database import UTCDateTime, parse_id, utcnow
 from training.extensions import db
 
 
@@ -45,6 +46,22 @@ def end_all_sessions(user: User) -> None:
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
+@cache
+def _session_statement() -> Select[Any]:
+    # One query for the session, the user, their ministry and their roles; built once
+    # (see tokens._token_statement).
+    return (
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == bindparam("user_id"),
+            UserSession.key_hash == bindparam("key_hash"),
+            UserSession.created_at >= bindparam("since", type_=UTCDateTime()),
+        )
+        .options(joinedload(User.role_rows))
+    )
+
+
 def load_session_user(session_id: str, key: Any) -> User | None:
     """Flask-Login's user loader: ``"<id>.<auth_version>"`` from the session cookie and
     the browser's session key (:func:`start_session`); active users, live sessions only."""
@@ -52,21 +69,12 @@ def load_session_user(session_id: str, key: Any) -> User | None:
     found = parse_id(user_id)
     if found is None or not version.isdigit() or not isinstance(key, str) or len(key) > 100:
         return None
-    # One query for the session, the user, their ministry and their roles.
-    user = (
-        db.session.scalars(
-            select(User)
-            .join(UserSession, UserSession.user_id == User.id)
-            .where(
-                User.id == found,
-                UserSession.key_hash == digest(key),
-                UserSession.created_at >= utcnow() - _session_lifetime(),
-            )
-            .options(joinedload(User.role_rows))
-        )
-        .unique()
-        .one_or_none()
-    )
+    parameters = {
+        "user_id": found,
+        "key_hash": digest(key),
+        "since": utcnow() - _session_lifetime(),
+    }
+    user = db.session.scalars(_session_statement(), parameters).unique().one_or_none()
     if user is None or not user.active or user.auth_version != int(version):
         return None
     return user

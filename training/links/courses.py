@@ -104,25 +104,26 @@ def courses_for(actor: Any, *, with_modules: bool = True) -> list[CourseView]:
     """The active courses the user sees, with their ministry's credit and the user's own
     completion of each; a fixed number of queries, whatever the number of courses."""
     user = authz.authenticated(actor)
-    statement = _visible(_with_credit(user), user).where(ExternalCourse.active.is_(True))
+    statement = (
+        _visible(_with_credit(user), user)
+        .add_columns(ExternalCompletion)
+        .outerjoin(
+            ExternalCompletion,
+            and_(
+                ExternalCompletion.course_id == ExternalCourse.id,
+                ExternalCompletion.user_id == user.id,
+            ),
+        )
+        .where(ExternalCourse.active.is_(True))
+    )
     if with_modules:
         statement = statement.options(_module_titles())
     statement = statement.order_by(ExternalCourse.provider, ExternalCourse.id)
+    # The user's completion of each course comes in the same query (one row per course
+    # and user at most).
     rows = db.session.execute(statement).unique().all()
-    if not rows:
-        return []
-    completions = {
-        completion.course_id: completion
-        for completion in db.session.scalars(
-            select(ExternalCompletion).where(
-                ExternalCompletion.user_id == user.id,
-                ExternalCompletion.course_id.in_([course.id for course, _credit in rows]),
-            )
-        )
-    }
     return [
-        CourseView(course, credit is not None, completions.get(course.id))
-        for course, credit in rows
+        CourseView(course, credit is not None, completion) for course, credit, completion in rows
     ]
 
 

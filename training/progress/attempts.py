@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from training import authz
+from training.catalog.models import ModuleVersion
 from training.errors import Forbidden
 from training.extensions import db
 from training.progress.events import record_event
@@ -33,7 +34,7 @@ def start(actor: Any, slug: str) -> tuple[Attempt, bool]:
             view.lock_reason(user.language) or "",
             details={
                 "reason": "prerequisites",
-                "missing": [v.module.slug for v in view.missing_prerequisites],
+                "missing": [v.module_slug for v in view.missing_prerequisites],
             },
         )
     if view.attempt_in_progress is not None:
@@ -53,7 +54,10 @@ def start(actor: Any, slug: str) -> tuple[Attempt, bool]:
     if waiting is not None:
         raise waiting.error()
     start_module(user, view)
-    attempt, created = quizzes.open_attempt(user, view.version, number=view.attempts_used + 1)
+    # Drawing the questions needs the version's rows, not the copy in memory.
+    version = db.session.get(ModuleVersion, view.version.id)
+    assert version is not None
+    attempt, created = quizzes.open_attempt(user, version, number=view.attempts_used + 1)
     if not created:
         return attempt, False
     record_event(

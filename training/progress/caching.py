@@ -26,23 +26,16 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, request, session
-from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import and_, select
 from werkzeug.wrappers import Response
 
 from training.accounts.models import User
-from training.catalog.models import Lesson, ModuleVersion
-from training.errors import NotFound
-from training.extensions import db
 from training.i18n import current_language
-from training.progress.models import LessonProgress
 
 CACHE_CONTROL = "private, no-cache"
 VARY = ("Cookie", "Authorization", "Accept-Language")
@@ -100,31 +93,3 @@ def finish(response: Response, tag: str | None) -> Response:
     if tag is not None:
         response.set_etag(tag)
     return response
-
-
-@dataclass(frozen=True)
-class LessonState:
-    """What a conditional lesson request needs: no body, no other lesson."""
-
-    id: int
-    number: int
-    read: bool
-
-
-def lesson_state(user: User, version: ModuleVersion, number: Any) -> LessonState:
-    """Lesson ``number`` of ``version`` and whether ``user`` read it (one query),
-    NotFound like ``modules.lesson``."""
-    if isinstance(number, str) and number.isdigit() and len(number) <= 3:
-        number = int(number)
-    if isinstance(number, int) and not isinstance(number, bool):
-        row = db.session.execute(
-            select(Lesson.id, Lesson.number, LessonProgress.id.label("progress"))
-            .outerjoin(
-                LessonProgress,
-                and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id),
-            )
-            .where(Lesson.module_version_id == version.id, Lesson.number == number)
-        ).first()
-        if row is not None:
-            return LessonState(id=row.id, number=row.number, read=row.progress is not None)
-    raise NotFound(_("No existe esa lección."))

@@ -9,8 +9,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from training import authz
-from training.catalog import schemas
-from training.catalog.models import Lesson, in_language
+from training.catalog import cache, schemas
+from training.catalog.cache import LessonText
+from training.catalog.models import in_language
 from training.i18n import current_language
 from training.progress import attempts, caching, modules, records, remediation
 from training.quizzes import presenters as quiz_presenters
@@ -37,7 +38,7 @@ def module_summary(view: modules.ModuleView, language: str) -> dict[str, Any]:
     }
 
 
-def lesson_data(lesson: Lesson, language: str, read: bool) -> dict[str, Any]:
+def lesson_data(lesson: LessonText, language: str, read: bool) -> dict[str, Any]:
     return {
         "number": lesson.number,
         "title": in_language(lesson.title, language),
@@ -67,7 +68,7 @@ class ModuleDetail(MethodView):
         user = authz.actor()
         language = current_language()
         view = modules.module_view(user, slug)
-        read = modules.read_lesson_numbers(user, view.version)
+        read = view.read_numbers or frozenset()
         version = view.version
         return {
             **module_summary(view, language),
@@ -76,7 +77,7 @@ class ModuleDetail(MethodView):
             "objective_ids": [objective["id"] for objective in version.objectives],
             "hours": version.hours,
             "lessons": [
-                lesson_data(item, language, item.number in read) for item in version.lessons
+                lesson_data(item, language, item.number in read) for item in cache.lessons(version)
             ],
             "quiz": {
                 "pass_mark": version.pass_mark,
@@ -102,8 +103,7 @@ class LessonDetail(MethodView):
         answer is 304 without a body; the opening is recorded either way."""
         user = authz.actor()
         language = current_language()
-        view = modules.reading_view(user, slug)
-        state = caching.lesson_state(user, view.version, number)
+        view, state = modules.reading_lesson(user, slug, number)
         remediation.note_opened(user, state.id)
         version = view.version
         tag = caching.etag(

@@ -10,38 +10,58 @@ version it certifies.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import BindParameter
 
 from training.accounts.models import User
 from training.catalog.models import Module, Program, ProgramModule
 from training.extensions import db
-from training.progress.models import ProgramEnrolment
+from training.progress.models import ProgramCompletion, ProgramEnrolment
 
 
 def followed_programs(user: User) -> list[Program]:
     """One version per program: the one the learner is pinned to, else the current one;
-    the oldest program first. One query, plus one for the modules of the versions."""
-    rows = db.session.execute(
-        select(Program, ProgramEnrolment.user_id)
+    the oldest program first. One query, the versions' modules included."""
+    return [program for program, _completion in followed_with_completion(user)]
+
+
+@functools.cache
+def _followed_statement() -> Any:
+    """:func:`followed_with_completion`'s query, built once."""
+    user_id: BindParameter[int] = bindparam("user_id")
+    return (
+        select(Program, ProgramEnrolment.user_id, ProgramCompletion)
         .outerjoin(
             ProgramEnrolment,
-            and_(ProgramEnrolment.program_id == Program.id, ProgramEnrolment.user_id == user.id),
+            and_(ProgramEnrolment.program_id == Program.id, ProgramEnrolment.user_id == user_id),
+        )
+        .outerjoin(
+            ProgramCompletion,
+            and_(ProgramCompletion.program_id == Program.id, ProgramCompletion.user_id == user_id),
         )
         .where(or_(ProgramEnrolment.user_id.is_not(None), Program.superseded_at.is_(None)))
-        .options(selectinload(Program.program_modules))
+        .options(joinedload(Program.program_modules))
         .order_by(Program.id)
-    ).all()
-    chosen: dict[str, Program] = {}
+    )
+
+
+def followed_with_completion(user: User) -> list[tuple[Program, ProgramCompletion | None]]:
+    """:func:`followed_programs`, each with the learner's completion of that version (or
+    None), in the same single query."""
+    rows = db.session.execute(_followed_statement(), {"user_id": user.id}).unique()
+    chosen: dict[str, tuple[Program, ProgramCompletion | None]] = {}
     first_seen: dict[str, int] = {}
-    for program, pinned in rows:
+    for program, pinned, completion in rows:
         first_seen.setdefault(program.slug, program.id)
         if pinned is not None or program.slug not in chosen:
-            chosen[program.slug] = program
-    return sorted(chosen.values(), key=lambda program: first_seen[program.slug])
+            chosen[program.slug] = (program, completion)
+    return sorted(chosen.values(), key=lambda pair: first_seen[pair[0].slug])
 
 
 def pin_on_start(user: User, module: Module) -> None:

@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from training import signals
 from training.accounts.models import User
-from training.catalog.models import Lesson, Module
+from training.catalog import cache
+from training.catalog.cache import LessonText
+from training.catalog.models import Module
 from training.database import utcnow
 from training.extensions import db
 from training.progress.events import record_event
@@ -46,7 +48,7 @@ def start_module(user: User, view: ModuleView) -> ModuleProgress:
     return row
 
 
-def mark_lesson_read(actor: Any, slug: str, number: Any) -> tuple[ModuleView, Lesson, bool]:
+def mark_lesson_read(actor: Any, slug: str, number: Any) -> tuple[ModuleView, LessonText, bool]:
     """Record that the learner read a lesson. Idempotent: (view, lesson, newly read)."""
     user = learner(actor)
     view = module_view(user, slug)
@@ -171,7 +173,7 @@ def _check_module_completed(user: User, view: ModuleView) -> None:
     progress = view.progress
     if progress is None or progress.completed_at is not None or progress.passed_at is None:
         return
-    if progress.lessons_read < len(view.version.lessons):
+    if progress.lessons_read < len(cache.lessons(view.version)):
         return
     progress.completed_at = utcnow()
     db.session.flush()

@@ -17,18 +17,23 @@ studies what they missed before using it. Lesson openings are recorded by
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import BindParameter
 
 from training.accounts.models import User
-from training.catalog.models import Lesson, Question, in_language
-from training.database import isoformat_z, utcnow
+from training.catalog import cache
+from training.catalog.cache import LessonText
+from training.catalog.models import Lesson, ModuleVersion, Question, in_language
+from training.database import UTCDateTime, isoformat_z, utcnow
 from training.errors import Forbidden
 from training.extensions import db
 from training.i18n import current_language
@@ -74,19 +79,72 @@ class Hold:
         )
 
 
-def note_opened(user: User, lesson: Lesson | int) -> None:
+def note_opened(user: User, lesson: Lesson | LessonText | int) -> None:
     """Record that ``user`` opened ``lesson`` (or the lesson of that id) now (one
-    statement, safe under races)."""
+    statement, safe under races).
+
+    Only what :func:`hold` asks matters: whether the lesson was opened after the
+    learner's last graded attempt at its module. So the row is written only when that is
+    not already known (no row yet, or one not newer than an attempt submitted since):
+    re-reading a lesson is otherwise a read, with nothing to commit.
+    """
     lesson_id = lesson if isinstance(lesson, int) else lesson.id
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = utcnow()
-    statement = insert(LessonView).values(user_id=user.id, lesson_id=lesson_id, opened_at=now)
     db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["user_id", "lesson_id"], set_={"opened_at": now}
+        _opening_statement(dialect),
+        {"user_id": user.id, "lesson_id": lesson_id, "now": utcnow()},
+    )
+
+
+@functools.cache
+def _opening_statement(dialect: str) -> Any:
+    """:func:`note_opened`'s statement for ``dialect``, built once."""
+    user_id: BindParameter[int] = bindparam("user_id", type_=Integer())
+    lesson_id: BindParameter[int] = bindparam("lesson_id", type_=Integer())
+    now: BindParameter[datetime] = bindparam("now", type_=UTCDateTime())
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    graded_since = (
+        select(Attempt.id)
+        .join(ModuleVersion, ModuleVersion.module_id == Attempt.module_id)
+        .join(Lesson, Lesson.module_version_id == ModuleVersion.id)
+        .where(
+            Lesson.id == lesson_id,
+            Attempt.user_id == user_id,
+            or_(
+                Attempt.submitted_at >= LessonView.opened_at,
+                and_(Attempt.submitted_at.is_(None), Attempt.status != IN_PROGRESS),
+            ),
         )
     )
+    current = select(LessonView.id).where(
+        LessonView.user_id == user_id, LessonView.lesson_id == lesson_id, ~graded_since.exists()
+    )
+    values = select(user_id, lesson_id, now).where(~current.exists())
+    # On the table, not the mapped class: with parameters given at execution, an ORM
+    # insert would be taken for a bulk insert of rows.
+    table = LessonView.__table__
+    statement = insert(table).from_select(["user_id", "lesson_id", "opened_at"], values)
+    return statement.on_conflict_do_update(
+        index_elements=["user_id", "lesson_id"], set_={"opened_at": now}
+    )
+
+
+def _failure_in(attempts: Sequence[Attempt]) -> tuple[datetime, set[str]] | None:
+    """:func:`_last_failure` from the learner's attempts at the module, already loaded
+    (one query for the answers of a failed last attempt, none otherwise)."""
+    graded = [attempt for attempt in attempts if attempt.status != IN_PROGRESS]
+    if not graded:
+        return None
+    last = max(graded, key=lambda attempt: attempt.number)
+    if last.passed:
+        return None
+    rows = db.session.execute(
+        select(Question.objective, AttemptAnswer.correct)
+        .join(Question, Question.id == AttemptAnswer.question_id)
+        .where(AttemptAnswer.attempt_id == last.id)
+    ).all()
+    missed = {row.objective for row in rows if row.objective and not row.correct}
+    return last.submitted_at or utcnow(), missed
 
 
 def _last_failure(user: User, module_id: int) -> tuple[datetime, set[str]] | None:
@@ -115,12 +173,13 @@ def _last_failure(user: User, module_id: int) -> tuple[datetime, set[str]] | Non
     return rows[0].submitted_at or utcnow(), missed
 
 
-def hold(user: User, view: ModuleView) -> Hold | None:
-    """Why ``user`` may not start a new attempt at ``view``'s module yet, or None."""
+def hold(user: User, view: ModuleView, attempts: Sequence[Attempt] | None = None) -> Hold | None:
+    """Why ``user`` may not start a new attempt at ``view``'s module yet, or None.
+    ``attempts``: the learner's attempts at the module when the caller has them."""
     version = view.version
     if not version.retake_requires_review and not version.retake_after_hours:
         return None
-    failure = _last_failure(user, view.module.id)
+    failure = _failure_in(attempts) if attempts is not None else _last_failure(user, view.module.id)
     if failure is None:
         return None
     failed_at, missed = failure
@@ -130,19 +189,19 @@ def hold(user: User, view: ModuleView) -> Hold | None:
             return Hold(lessons=[], retry_at=retry_at)
     if not version.retake_requires_review or not missed:
         return None
-    rows = db.session.execute(
-        select(Lesson.number, Lesson.title, Lesson.objectives, LessonView.opened_at)
-        .outerjoin(
-            LessonView, and_(LessonView.lesson_id == Lesson.id, LessonView.user_id == user.id)
-        )
-        .where(Lesson.module_version_id == version.id)
-        .order_by(Lesson.number)
-    ).all()
+    taught = [item for item in cache.lessons(version) if missed & set(item.objectives)]
+    opened = dict(
+        db.session.execute(
+            select(LessonView.lesson_id, LessonView.opened_at).where(
+                LessonView.user_id == user.id,
+                LessonView.lesson_id.in_([item.id for item in taught]),
+            )
+        ).all()
+        if taught
+        else []
+    )
     pending = [
-        row
-        for row in rows
-        if missed & set(row.objectives or [])
-        and (row.opened_at is None or row.opened_at <= failed_at)
+        item for item in taught if opened.get(item.id) is None or opened[item.id] <= failed_at
     ]
     if not pending:
         return None

@@ -6,6 +6,7 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from flask.typing import ResponseReturnValue
 
 from training import authz
+from training.catalog import cache
 from training.progress import attempts, caching, modules, records, remediation
 from training.quizzes import services as quizzes
 
@@ -23,13 +24,15 @@ def list_modules() -> str:
 def show_module(slug: str) -> str:
     user = authz.actor()
     view = modules.module_view(user, slug)
-    # Decided whatever the attempts left, so that the page's queries do not vary.
-    waiting = remediation.hold(user, view)
+    history = quizzes.history(user, view.module.id)
+    # Decided whatever the attempts left, from the attempts the page lists anyway.
+    waiting = remediation.hold(user, view, history)
     return render_template(
         "progress/module.html",
         view=view,
-        read=modules.read_lesson_numbers(user, view.version),
-        attempts=quizzes.history(user, view.module.id),
+        lessons=cache.lessons(view.version),
+        read=view.read_numbers or frozenset(),
+        attempts=history,
         hold=waiting,
     )
 
@@ -38,8 +41,7 @@ def show_module(slug: str) -> str:
 @authz.permission_required(authz.Permission.learn)
 def show_lesson(slug: str, number: str) -> ResponseReturnValue:
     user = authz.actor()
-    view = modules.reading_view(user, slug)
-    state = caching.lesson_state(user, view.version, number)
+    view, state = modules.reading_lesson(user, slug, number)
     # Recorded for a 304 too: the learner opened the lesson, from the browser's copy.
     remediation.note_opened(user, state.id)
     version = view.version
@@ -50,12 +52,13 @@ def show_lesson(slug: str, number: str) -> ResponseReturnValue:
     if unchanged is not None:
         return unchanged
     lesson = modules.lesson(view, state.number)
-    lessons = version.lessons
+    lessons = cache.lessons(version)
     index = lessons.index(lesson)
     page = render_template(
         "progress/lesson.html",
         view=view,
         lesson=lesson,
+        total=len(lessons),
         read=state.read,
         previous=lessons[index - 1] if index > 0 else None,
         following=lessons[index + 1] if index + 1 < len(lessons) else None,
@@ -67,7 +70,7 @@ def show_lesson(slug: str, number: str) -> ResponseReturnValue:
 @authz.permission_required(authz.Permission.learn)
 def read_lesson(slug: str, number: str) -> ResponseReturnValue:
     view, lesson, _new = records.mark_lesson_read(authz.actor(), slug, number)
-    lessons = view.version.lessons
+    lessons = cache.lessons(view.version)
     index = lessons.index(lesson)
     if request.form.get("next") == "1" and index + 1 < len(lessons):
         target = url_for("progress.show_lesson", slug=slug, number=lessons[index + 1].number)

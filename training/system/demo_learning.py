@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from training.accounts import passwords, users
 from training.accounts.models import User
+from training.catalog import cache
 from training.catalog.models import Program, Question, current_programs
 from training.cohorts import services as cohorts
 from training.cohorts.models import Cohort
@@ -134,7 +135,7 @@ def _external_completions(course: ExternalCourse) -> None:
 
 def _read(user: User, slug: str) -> None:
     view = progress.module_view(user, slug)
-    for lesson in view.version.lessons:
+    for lesson in cache.lessons(view.version):
         progress.mark_lesson_read(user, slug, lesson.number)
 
 
