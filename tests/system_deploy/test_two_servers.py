@@ -9,6 +9,7 @@ kills server 1.
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from collections.abc import Iterator
@@ -313,7 +314,8 @@ class Traffic:
                 headers=headers,
                 timeout=15,
             )
-        except OSError:
+        except (OSError, http.client.HTTPException):
+            # Refused, reset, or cut off mid-answer (IncompleteRead) by the kill: no answer.
             response = None
         outcome = Outcome(
             kind,
