@@ -16,14 +16,13 @@ version ever published.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from training.bounded_cache import BoundedCache
 from training.catalog.models import Lesson, Module, ModuleVersion, Translated, in_language
 from training.extensions import db
 
@@ -90,53 +89,31 @@ _VERSION_FIELDS = tuple(
 
 
 class VersionCache:
-    """Up to ``size`` versions' lessons, least recently used dropped first."""
+    """Up to ``size`` versions and their lessons, least recently used dropped first."""
 
     def __init__(self, size: int = MAX_VERSIONS) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[int, str], tuple[LessonText, ...]] = OrderedDict()
-        self._versions: OrderedDict[tuple[int, str], VersionText] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lessons: BoundedCache[tuple[LessonText, ...]] = BoundedCache(size)
+        self._versions: BoundedCache[VersionText] = BoundedCache(size)
 
     def version(self, version_id: int, content_hash: str) -> VersionText:
         """Version ``version_id``, read from the database the first time only."""
-        key = (version_id, content_hash)
-        with self._lock:
-            found = self._versions.get(key)
-            if found is not None:
-                self._versions.move_to_end(key)
-                return found
-        loaded = _load_version(version_id)
-        with self._lock:
-            self._versions[key] = loaded
-            while len(self._versions) > self.size:
-                self._versions.popitem(last=False)
-        return loaded
+        return self._versions.get_or_load(
+            (version_id, content_hash), lambda: _load_version(version_id)
+        )
 
     def lessons(self, version_id: int, content_hash: str) -> tuple[LessonText, ...]:
         """The lessons of version ``version_id`` in order, read from the database the
         first time only."""
-        key = (version_id, content_hash)
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
-        loaded = _load_lessons(version_id)
-        with self._lock:
-            self._entries[key] = loaded
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return loaded
+        return self._lessons.get_or_load(
+            (version_id, content_hash), lambda: _load_lessons(version_id)
+        )
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._versions.clear()
+        self._lessons.clear()
+        self._versions.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._lessons)
 
 
 def _load_lessons(version_id: int) -> tuple[LessonText, ...]:

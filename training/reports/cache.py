@@ -16,12 +16,12 @@ used out first); 0 turns it off.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from flask import current_app
+
+from training.bounded_cache import BoundedCache
 
 T = TypeVar("T")
 
@@ -32,29 +32,17 @@ class ResultCache:
     """A bounded, thread-safe map of key to (version, value)."""
 
     def __init__(self, entries: int) -> None:
-        self.entries = entries
-        self._values: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._values: BoundedCache[tuple[Hashable, Any]] = BoundedCache(entries)
 
     def get_or_compute(self, key: Hashable, version: Hashable, compute: Callable[[], T]) -> T:
         """The value kept under ``key`` when it was computed from data at ``version``;
         otherwise ``compute()``, kept for the next request."""
-        if self.entries <= 0:
-            return compute()
-        with self._lock:
-            found = self._values.get(key)
-            if found is not None and found[0] == version:
-                self._values.move_to_end(key)
-                value: T = found[1]
-                return value
-        # Computed outside the lock: two requests may compute the same figures at once,
-        # which costs time but never gives a wrong answer.
+        found = self._values.get(key)
+        if found is not None and found[0] == version:
+            value: T = found[1]
+            return value
         value = compute()
-        with self._lock:
-            self._values[key] = (version, value)
-            self._values.move_to_end(key)
-            while len(self._values) > self.entries:
-                self._values.popitem(last=False)
+        self._values.put(key, (version, value))
         return value
 
     def __len__(self) -> int:
