@@ -9,9 +9,8 @@ from marshmallow import ValidationError
 
 from training import authz
 from training.errors import ValidationFailed
-from training.extensions import db
-from training.ministries.models import Ministry
 from training.reports import api, audit_api, audit_log, audit_schemas
+from training.reports.scope import all_ministries
 
 blueprint = Blueprint("audit_log", __name__)
 
@@ -38,11 +37,7 @@ def list_events() -> Response:
         return audit_api.export(query["format"], scope)
     number = query["page"]
     rows, total = audit_log.page(scope, number, PAGE_ROWS)
-    ministries = (
-        list(db.session.scalars(db.select(Ministry).order_by(Ministry.code)))
-        if authz.sees_all_ministries(user)
-        else []
-    )
+    ministries = all_ministries() if authz.sees_all_ministries(user) else []
     return Response(
         render_template(
             "reports/audit.html",

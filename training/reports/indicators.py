@@ -54,7 +54,7 @@ from training.extensions import db
 from training.ministries import services as ministries
 from training.ministries.models import Ministry, Post
 from training.progress.models import ModuleProgress, ProgramCompletion
-from training.reports.scope import report_ministry
+from training.reports.scope import all_ministries, report_ministry
 
 if TYPE_CHECKING:
     # A SELECT of any columns.
@@ -345,15 +345,11 @@ def country_name(code: str, language: str) -> str:
     return str(Locale.parse(language).territories.get(code, code))
 
 
-def _ministries() -> list[Ministry]:
-    return list(db.session.scalars(select(Ministry).order_by(Ministry.code)))
-
-
 def indicators(scope: IndicatorScope, period: Period, language: str) -> Indicators:
     """The figures of ``scope`` in ``period``, by ministry (the region only), by post
     country and by sex, suppressed; two queries."""
     ministry_id = scope.ministry.id if scope.ministry is not None else None
-    every_ministry = _ministries()
+    every_ministry = all_ministries()
     # (ministry id, country, sex) -> indicator -> cell.
     finest: dict[tuple[int, str, str], dict[str, Cell]] = {}
     for kind, group_ministry, country, sex, value, people in _counts(period, ministry_id):

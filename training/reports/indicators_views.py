@@ -9,11 +9,10 @@ from marshmallow import ValidationError
 
 from training import authz
 from training.errors import ValidationFailed
-from training.extensions import db
 from training.i18n import current_language
-from training.ministries.models import Ministry
 from training.reports import api, indicators, indicators_api
 from training.reports.indicator_schemas import IndicatorQuerySchema
+from training.reports.scope import all_ministries
 
 blueprint = Blueprint("indicators", __name__)
 
@@ -35,11 +34,7 @@ def show() -> Response:
     if query.get("format"):
         return indicators_api.export(query["format"], report)
     user = authz.actor()
-    choices = (
-        list(db.session.scalars(db.select(Ministry).order_by(Ministry.code)))
-        if authz.sees_every_ministry_figures(user)
-        else []
-    )
+    choices = all_ministries() if authz.sees_every_ministry_figures(user) else []
     periods = indicators.period_choices()
     if report.period not in periods:
         periods.insert(0, report.period)

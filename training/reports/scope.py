@@ -121,6 +121,11 @@ class Scope:
     post_list: list[Post] | None = None
 
 
+def all_ministries() -> list[Ministry]:
+    """Every ministry, in code order: the choices of those who see every ministry."""
+    return list(db.session.scalars(select(Ministry).order_by(Ministry.code)))
+
+
 def report_ministry(actor: User, code: Any = None) -> Ministry:
     """The ministry a report is about: the actor's own, or the one named by ``code``
     when the actor sees every ministry (another ministry's code answers 404 otherwise)."""

@@ -10,11 +10,11 @@ from marshmallow import Schema, ValidationError
 
 from training import authz
 from training.errors import ValidationFailed
-from training.extensions import db
 from training.i18n import current_language
 from training.ministries import services as ministries
 from training.ministries.models import Ministry
 from training.reports import api, external, item_statistics, presenters, schemas, services
+from training.reports.scope import all_ministries
 
 blueprint = Blueprint("reports", __name__)
 
@@ -72,7 +72,7 @@ def _ministry_choices(user: Any) -> list[Ministry]:
     """Administrators choose the ministry; everybody else sees their own."""
     if not authz.sees_all_ministries(user):
         return []
-    return list(db.session.scalars(db.select(Ministry).order_by(Ministry.code)))
+    return all_ministries()
 
 
 @blueprint.route("/coordination/reports")
